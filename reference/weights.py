@@ -1,0 +1,200 @@
+"""Load DeepMind's ``params_model_*.npz`` into the modules of ``reference``.
+
+DeepMind's files are flat: one array per key ``"<haiku module path>//<name>"``,
+e.g. ``alphafold/alphafold_iteration/evoformer/evoformer_iteration/
+msa_row_attention_with_pair_bias//feat_2d_weights``. Blocks of a stack are one
+array with a leading block axis.
+
+Every file name lives in this module, in one table per class:
+``TABLES[class name][our attribute] = rule``. A rule is one of
+
+- ``Param(name, transform)``: an ``nn.Parameter`` read from ``scope//name``;
+- ``Linear(scope)``: an ``nn.Linear`` from ``scope//weights`` ``[in, out]`` and
+  ``scope//bias``;
+- ``LayerNorm(scope)``: an ``nn.LayerNorm`` from ``scope//scale`` and ``//offset``;
+- ``Child(scope)``: a submodule with a table of its own;
+- ``Stack(scope)``: an ``nn.ModuleList`` whose i-th block is slice ``[i]``.
+
+Transforms come from a closed set (``TRANSFORMS``). Loading is strict: every
+parameter of the module is filled and every array under its scope is used,
+or the error names the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+
+# --- transforms: haiku layout -> torch layout ------------------------------------
+def _same(a: np.ndarray, shape: torch.Size) -> np.ndarray:
+    return a.reshape(shape)
+
+
+def _linear(a: np.ndarray, shape: torch.Size) -> np.ndarray:
+    """haiku ``[in, ...out]`` -> torch ``[out, in]`` (a Linear weight)."""
+    return a.reshape(a.shape[0], -1).T.reshape(shape)
+
+
+def _heads_out(a: np.ndarray, shape: torch.Size) -> np.ndarray:
+    """haiku ``[H, c, out]`` -> torch ``[out, H*c]`` (an output projection)."""
+    return a.reshape(-1, a.shape[-1]).T.reshape(shape)
+
+
+TRANSFORMS: dict[str, Callable[[np.ndarray, torch.Size], np.ndarray]] = {
+    "same": _same,
+    "linear": _linear,
+    "heads_out": _heads_out,
+}
+
+
+# --- rules ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    name: str
+    transform: str = "same"
+
+
+@dataclass(frozen=True)
+class Linear:
+    scope: str
+    bias: bool = True
+
+
+@dataclass(frozen=True)
+class LayerNorm:
+    scope: str
+
+
+@dataclass(frozen=True)
+class Child:
+    scope: str
+
+
+@dataclass(frozen=True)
+class Stack:
+    scope: str
+
+
+Rule = Param | Linear | LayerNorm | Child | Stack
+
+# TABLES[class name][attribute path] = rule. Each section belongs to one concept.
+TABLES: dict[str, dict[str, Rule]] = {}
+
+
+# --- loading --------------------------------------------------------------------
+class WeightError(KeyError):
+    """A parameter file that does not fit the model (missing, unused or misshapen key)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def _join(scope: str, sub: str) -> str:
+    return f"{scope}/{sub}" if scope else sub
+
+
+def _rules_for(module: nn.Module) -> dict[str, Rule]:
+    name = type(module).__name__
+    if name not in TABLES:
+        raise WeightError(f"no weight table for {name}: add one to reference/weights.py")
+    return TABLES[name]
+
+
+def _leaf_arrays(rule: Rule, scope: str, attr: str) -> list[tuple[str, str, str]]:
+    """(our param name, file key, transform) for a Param, Linear or LayerNorm rule."""
+    if isinstance(rule, Param):
+        return [(attr, f"{scope}//{rule.name}", rule.transform)]
+    if isinstance(rule, Linear):
+        sub = _join(scope, rule.scope)
+        out = [(f"{attr}.weight", f"{sub}//weights", "linear")]
+        return out + ([(f"{attr}.bias", f"{sub}//bias", "same")] if rule.bias else [])
+    if isinstance(rule, LayerNorm):
+        sub = _join(scope, rule.scope)
+        return [(f"{attr}.weight", f"{sub}//scale", "same"), (f"{attr}.bias", f"{sub}//offset", "same")]
+    raise TypeError(rule)
+
+
+def plan(module: nn.Module, scope: str, index: tuple[int, ...] = ()) -> list[tuple[str, str, tuple[int, ...], str]]:
+    """Every (our parameter, file key, stack index, transform) needed to fill ``module``."""
+    entries = []
+    for attr, rule in _rules_for(module).items():
+        if isinstance(rule, Child):
+            child = module.get_submodule(attr)
+            for ours, key, idx, tf in plan(child, _join(scope, rule.scope), index):
+                entries.append((f"{attr}.{ours}", key, idx, tf))
+        elif isinstance(rule, Stack):
+            for i, block in enumerate(module.get_submodule(attr)):
+                for ours, key, idx, tf in plan(block, _join(scope, rule.scope), index + (i,)):
+                    entries.append((f"{attr}.{i}.{ours}", key, idx, tf))
+        else:
+            for ours, key, tf in _leaf_arrays(rule, scope, attr):
+                entries.append((ours, key, index, tf))
+    return entries
+
+
+def load_params(
+    module: nn.Module,
+    arrays: Mapping[str, np.ndarray],
+    scope: str,
+    ignore: Mapping[str, str] | None = None,
+    strict: bool = True,
+) -> set[str]:
+    """Copy the arrays under ``scope`` into ``module``'s parameters; return the keys used.
+
+    ``ignore`` maps key prefixes that the model deliberately leaves unused to the
+    reason (e.g. template weights). With ``strict``, a key under ``scope`` that is
+    neither used nor ignored, or a parameter without a key, raises ``WeightError``.
+    """
+    params = dict(module.named_parameters())
+    entries = plan(module, scope)
+    filled = set()
+    for ours, key, index, tf in entries:
+        if key not in arrays:
+            raise WeightError(f"parameter file has no array {key!r} (needed for {ours})")
+        if ours not in params:
+            raise WeightError(f"weight table names {ours!r}, which {type(module).__name__} does not have")
+        a = np.asarray(arrays[key])
+        if len(index) > a.ndim:
+            raise WeightError(f"{key!r} has shape {a.shape}, too few dimensions for a stack of blocks")
+        for i in index:
+            if i >= a.shape[0]:
+                raise WeightError(f"{key!r} holds {a.shape[0]} blocks; the model wants block {i}")
+            a = a[i]
+        target = params[ours]
+        try:
+            value = TRANSFORMS[tf](a, target.shape)
+        except ValueError:
+            raise WeightError(
+                f"{key!r} has shape {a.shape}; {ours} needs {tuple(target.shape)}"
+            ) from None
+        with torch.no_grad():
+            target.copy_(torch.from_numpy(np.ascontiguousarray(value)).to(target.dtype))
+        filled.add(ours)
+    used = {key for _, key, _, _ in entries}
+    if strict:
+        missing = sorted(set(params) - filled)
+        if missing:
+            raise WeightError(f"no weight-table entry fills {missing[0]} ({len(missing)} parameters in all)")
+        ignore = ignore or {}
+        prefix = f"{scope}/" if scope else ""
+        for key in arrays:
+            under = key.startswith(prefix) or key.split("//")[0] == scope
+            if under and key not in used and not any(key.startswith(p) for p in ignore):
+                raise WeightError(f"array {key!r} of the parameter file is used by no parameter")
+    return used
+
+
+def load_npz(path: str) -> dict[str, np.ndarray]:
+    """Read a ``params_model_*.npz`` without pickle; a clear error for a bad file."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"parameter file not found: {path}") from None
+    except (ValueError, OSError, EOFError) as e:
+        raise WeightError(f"{path} is not a readable params_model_*.npz file ({e})") from None
