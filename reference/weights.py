@@ -85,6 +85,18 @@ Rule = Param | Linear | LayerNorm | Child | Stack
 # TABLES[class name][attribute path] = rule. Each section belongs to one concept.
 TABLES: dict[str, dict[str, Rule]] = {}
 
+# --- trunk: attention and Evoformer ---
+TABLES["Attention"] = {
+    "linear_q.weight": Param("query_w", "linear"),  # [c_q, H, c]
+    "linear_k.weight": Param("key_w", "linear"),
+    "linear_v.weight": Param("value_w", "linear"),
+    "linear_g.weight": Param("gating_w", "linear"),
+    "linear_g.bias": Param("gating_b"),  # [H, c]
+    "linear_o.weight": Param("output_w", "heads_out"),  # [H, c, c_out]
+    "linear_o.bias": Param("output_b"),
+}
+TABLES["GlobalAttention"] = dict(TABLES["Attention"])  # key_w, value_w: [c_in, c]
+
 
 # --- loading --------------------------------------------------------------------
 class WeightError(KeyError):

@@ -1,0 +1,169 @@
+"""Gated multi-head attention, the building block of every attention in AlphaFold2.
+
+``Attention`` is the shared core of SI Algorithms 7, 8, 13 and 14: queries from one
+tensor, keys and values from another, any number of additive biases (a pair bias,
+a mask bias), and a sigmoid gate on the output. ``GlobalAttention`` is the cheap
+variant of the extra-MSA stack (SI Algorithm 19), with one averaged query per head.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+
+def mask_bias(mask: torch.Tensor) -> torch.Tensor:
+    """The additive attention bias for a key mask: 0 where kept, -1e9 where masked.
+
+    Args:
+        mask: [*] 1 = keep, 0 = padding.
+
+    Returns:
+        [*] ``1e9 * (mask - 1)``, as AF2 adds it to the attention logits.
+    """
+    return 1e9 * (mask - 1)
+
+
+class Attention(nn.Module):
+    """Gated multi-head attention with optional additive biases.
+
+    SI Algorithm 7 "MSARowAttentionWithPairBias", lines 2 and 4–7: the attention
+    core shared by the MSA row and column attention (Alg. 7, 8) and the triangle
+    attention (Alg. 13, 14).
+
+    Args:
+        c_q: channels of the query input.
+        c_k: channels of the key/value input.
+        c: channels per head.
+        N_head: number of heads.
+        c_out: channels of the output.
+        gating: multiply each head's output by a sigmoid gate computed from the
+            query input (AF2 gates every trunk attention).
+    """
+
+    def __init__(self, c_q: int, c_k: int, c: int, N_head: int, c_out: int, gating: bool = True):
+        super().__init__()
+        self.c, self.N_head = c, N_head
+        self.linear_q = nn.Linear(c_q, N_head * c, bias=False)
+        self.linear_k = nn.Linear(c_k, N_head * c, bias=False)
+        self.linear_v = nn.Linear(c_k, N_head * c, bias=False)
+        self.linear_g = nn.Linear(c_q, N_head * c) if gating else None
+        self.linear_o = nn.Linear(N_head * c, c_out)
+
+    def forward(
+        self, q_x: torch.Tensor, kv_x: torch.Tensor, biases: Sequence[torch.Tensor] = ()
+    ) -> torch.Tensor:
+        """Attend from every query to every key.
+
+        Args:
+            q_x: [*, Q, c_q] the tensor the queries (and the gate) come from.
+            kv_x: [*, K, c_k] the tensor the keys and values come from.
+            biases: tensors that broadcast to [*, N_head, Q, K], added to the logits
+                (e.g. a pair bias [*, N_head, Q, K] and a mask bias [*, 1, 1, K]).
+
+        Returns:
+            [*, Q, c_out] the attention output.
+        """
+        # SI Alg. 7, line 2: project, then split the heads.
+        # Hint: Linear gives [*, Q, N_head * c]; unflatten and move heads first.
+        # q: [*, N_head, Q, c]; k, v: [*, N_head, K, c]
+        ### BEGIN SOLUTION
+        q = self.linear_q(q_x).unflatten(-1, (self.N_head, self.c)).transpose(-2, -3)
+        k = self.linear_k(kv_x).unflatten(-1, (self.N_head, self.c)).transpose(-2, -3)
+        v = self.linear_v(kv_x).unflatten(-1, (self.N_head, self.c)).transpose(-2, -3)
+        ### END SOLUTION
+
+        # SI Alg. 7, line 5: a = softmax_k(q . k / sqrt(c) + biases).
+        # Hint: scale q before the product, as AF2 does.
+        # a: [*, N_head, Q, K]
+        ### BEGIN SOLUTION
+        logits = (q * self.c**-0.5) @ k.transpose(-1, -2)
+        for b in biases:
+            logits = logits + b
+        a = torch.softmax(logits, dim=-1)
+        ### END SOLUTION
+
+        # SI Alg. 7, line 6 (the sum): weighted values, heads merged back.
+        # o: [*, Q, N_head * c]
+        ### BEGIN SOLUTION
+        o = (a @ v).transpose(-2, -3).flatten(-2)
+        ### END SOLUTION
+
+        if self.linear_g is not None:
+            # SI Alg. 7, lines 4 and 6: o = sigmoid(Linear(q_x)) * o, per head and channel.
+            ### BEGIN SOLUTION
+            o = torch.sigmoid(self.linear_g(q_x)) * o
+            ### END SOLUTION
+
+        # SI Alg. 7, line 7: the output projection of the concatenated heads.
+        # [*, Q, c_out]
+        ### BEGIN SOLUTION
+        o = self.linear_o(o)
+        ### END SOLUTION
+        return o
+
+
+class GlobalAttention(nn.Module):
+    """Gated global attention: one query per head, averaged over the sequence.
+
+    SI Algorithm 19 "MSAColumnGlobalAttention", lines 2–7. The keys and values have
+    a single head shared by all query heads, so the cost is linear in the number of
+    sequences.
+
+    Args:
+        c_in: channels of the input.
+        c: channels per head.
+        N_head: number of heads.
+        c_out: channels of the output.
+    """
+
+    def __init__(self, c_in: int, c: int, N_head: int, c_out: int):
+        super().__init__()
+        self.c, self.N_head = c, N_head
+        self.linear_q = nn.Linear(c_in, N_head * c, bias=False)
+        self.linear_k = nn.Linear(c_in, c, bias=False)
+        self.linear_v = nn.Linear(c_in, c, bias=False)
+        self.linear_g = nn.Linear(c_in, N_head * c)
+        self.linear_o = nn.Linear(N_head * c, c_out)
+
+    def forward(self, m: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Attend from the masked mean of ``m`` to every element of ``m``.
+
+        Args:
+            m: [*, N_seq, c_in] the elements attended over (one MSA column).
+            mask: [*, N_seq] 1 = keep.
+
+        Returns:
+            [*, N_seq, c_out] the gated output, one row per element.
+        """
+        # SI Alg. 19, line 2: the query is the masked mean over the sequences.
+        # Hint: divide by (number of kept rows + 1e-10), as AF2 does.
+        # q: [*, N_head, c] (scaled by 1/sqrt(c)); k, v: [*, N_seq, c]
+        ### BEGIN SOLUTION
+        mask = mask.to(m.dtype)
+        q = (mask[..., None] * m).sum(-2) / (mask.sum(-1, keepdim=True) + 1e-10)
+        q = self.linear_q(q).unflatten(-1, (self.N_head, self.c)) * self.c**-0.5
+        k, v = self.linear_k(m), self.linear_v(m)
+        ### END SOLUTION
+
+        # SI Alg. 19, line 4: a = softmax over the sequences, masked keys get -1e9.
+        # a: [*, N_head, N_seq]
+        ### BEGIN SOLUTION
+        a = torch.softmax(q @ k.transpose(-1, -2) + mask_bias(mask)[..., None, :], dim=-1)
+        ### END SOLUTION
+
+        # SI Alg. 19, lines 3 and 5: gate each sequence's copy of the averaged values.
+        # o: [*, N_seq, N_head * c]
+        ### BEGIN SOLUTION
+        o = (a @ v).flatten(-2)[..., None, :]
+        o = torch.sigmoid(self.linear_g(m)) * o
+        ### END SOLUTION
+
+        # SI Alg. 19, line 6: the output projection.
+        # [*, N_seq, c_out]
+        ### BEGIN SOLUTION
+        o = self.linear_o(o)
+        ### END SOLUTION
+        return o
