@@ -1,0 +1,277 @@
+"""Download pretrained weights and real MSAs: resumable, checksum-verified.
+
+    python -m reference.download params --dest weights/             # DeepMind's npz files
+    python -m reference.download openfold --dest weights/           # OpenFold's .pt files
+    python -m reference.download msa --sequence MKV... --dest msas/ # an MSA from ColabFold's server
+
+A file arrives as ``<name>.part`` and is renamed only once its size and checksum
+are right; an interrupted download resumes from the ``.part`` (HTTP Range) when the
+command runs again. Where no checksum has been published, the size is checked
+against the server's and the computed SHA-256 is printed, so it can be recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import re
+import sys
+import tarfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from http.client import IncompleteRead
+from pathlib import Path
+
+USER_AGENT = "af2-course/0.1 (python urllib)"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A file to fetch. ``sha256``/``size`` are None where none is published."""
+
+    url: str
+    source: str
+    sha256: str | None = None
+    size: int | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(urllib.parse.urlparse(self.url).path).name
+
+
+# DeepMind's weights (CC BY 4.0): all five monomer models, with and without pTM,
+# and the multimer models, as params_model_*.npz in one tar (about 5.3 GB).
+DEEPMIND_PARAMS = Remote(
+    url="https://storage.googleapis.com/alphafold/alphafold_params_2022-12-06.tar",
+    source="github.com/google-deepmind/alphafold README, 'Model parameters' (no checksum published)",
+)
+
+# OpenFold's weights (CC BY 4.0), about 375 MB each; the same files are in the
+# public bucket s3://openfold/openfold_params/ (aqlaboratory/openfold,
+# scripts/download_openfold_params.sh). No checksums are published.
+_OPENFOLD_HF = "https://huggingface.co/nz/OpenFold/resolve/main/"
+OPENFOLD_FILES = (
+    "finetuning_ptm_1.pt", "finetuning_ptm_2.pt", "finetuning_no_templ_ptm_1.pt",
+    "finetuning_1.pt", "finetuning_2.pt", "finetuning_3.pt", "finetuning_4.pt", "finetuning_5.pt",
+    "finetuning_no_templ_1.pt", "finetuning_no_templ_2.pt",
+)
+OPENFOLD_PARAMS = {
+    f: Remote(_OPENFOLD_HF + f, "huggingface.co/nz/OpenFold (linked from OpenFold's docs)")
+    for f in OPENFOLD_FILES
+}
+
+# ColabFold's public MMseqs2 server (Mirdita et al., Nature Methods 2022); its
+# terms ask for moderate use and a User-Agent naming the tool.
+COLABFOLD_SERVER = "https://api.colabfold.com"
+
+NPZ_MEMBER = re.compile(r"params_model_[1-5](_ptm|_multimer_v\d)?\.npz")
+
+
+class DownloadError(RuntimeError):
+    """A download or check that failed; the message says what to do."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _open(url: str, start: int):
+    headers = {"User-Agent": USER_AGENT}
+    if start:
+        headers["Range"] = f"bytes={start}-"
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60)
+
+
+def fetch(remote: Remote, dest_dir, progress: bool = True) -> Path:
+    """Download ``remote`` into ``dest_dir`` (resuming a ``.part``) and verify it."""
+    from tqdm.auto import tqdm
+
+    dest = Path(dest_dir) / remote.name
+    if dest.exists():
+        return dest
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    start = part.stat().st_size if part.exists() else 0
+    total = None
+    try:
+        with _open(remote.url, start) as r:
+            if start and r.status != 206:  # the server ignored the Range: start again
+                start = 0
+            length = r.headers.get("Content-Length")
+            total = start + int(length) if length is not None else remote.size
+            with open(part, "ab" if start else "wb") as f, tqdm(
+                total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
+                desc=remote.name, disable=not progress,
+            ) as bar:
+                for block in iter(lambda: r.read(CHUNK), b""):
+                    f.write(block)
+                    bar.update(len(block))
+    except urllib.error.HTTPError as e:
+        if e.code != 416:  # 416: nothing left after `start`, the .part is whole
+            raise DownloadError(f"{remote.url}: HTTP {e.code} {e.reason}") from None
+    except (IncompleteRead, ConnectionError, TimeoutError) as e:
+        raise DownloadError(
+            f"{remote.url}: connection lost after {part.stat().st_size} bytes ({type(e).__name__}); "
+            "run the same command again to resume"
+        ) from None
+    except urllib.error.URLError as e:
+        raise DownloadError(f"{remote.url}: {e.reason} (no network?)") from None
+    _verify(remote, part, total)
+    part.rename(dest)
+    return dest
+
+
+def _verify(remote: Remote, part: Path, total: int | None) -> None:
+    size = part.stat().st_size
+    expected_size = remote.size or total
+    if expected_size is not None and size != expected_size:
+        raise DownloadError(
+            f"{part} has {size} of {expected_size} bytes (connection cut?); "
+            "run the same command again to resume, or delete it to start over"
+        )
+    digest = _sha256(part)
+    if remote.sha256 is None:
+        print(f"{remote.name}: sha256 {digest} ({size} bytes; no published checksum to compare with)")
+    elif digest != remote.sha256:
+        raise DownloadError(
+            f"{part}: sha256 {digest} does not match the expected {remote.sha256}; "
+            "the file is kept for inspection: delete it to download again"
+        )
+
+
+def extract_npz(tar_path, dest_dir, models: list[str] | None = None) -> list[Path]:
+    """Take the ``params_model_*.npz`` members (only those; optionally only ``models``,
+    e.g. ``["model_1_ptm"]``) out of DeepMind's tar into ``dest_dir``."""
+    out = []
+    with tarfile.open(tar_path) as tar:
+        for member in tar:
+            if not (member.isfile() and NPZ_MEMBER.fullmatch(member.name)):
+                continue  # also skips any name with a directory part
+            if models and member.name[len("params_"):-len(".npz")] not in models:
+                continue
+            target = Path(dest_dir) / member.name
+            if not (target.exists() and target.stat().st_size == member.size):
+                with tar.extractfile(member) as src, open(target, "wb") as dst:
+                    while block := src.read(CHUNK):
+                        dst.write(block)
+            out.append(target)
+    if not out:
+        raise DownloadError(f"{tar_path} holds no params_model_*.npz{' for ' + ', '.join(models) if models else ''}")
+    return out
+
+
+def fetch_msa(sequence: str, dest_dir, name: str = "query", server: str = COLABFOLD_SERVER,
+              mode: str = "env", poll_s: float = 5.0, timeout_s: float = 1800) -> Path:
+    """Ask ColabFold's MMseqs2 server for an MSA of ``sequence``; write ``<name>.a3m``.
+
+    mode: ``"env"`` (UniRef + environmental databases, as ColabFold) or ``"all"`` (UniRef only).
+    """
+    sequence = re.sub(r"\s", "", sequence).upper()
+    if not re.fullmatch(r"[ACDEFGHIKLMNPQRSTVWYX]+", sequence):
+        raise DownloadError("the sequence must be one-letter amino-acid codes (ACDEFGHIKLMNPQRSTVWYX)")
+
+    def call(path, data=None):
+        body = urllib.parse.urlencode(data).encode() if data else None
+        req = urllib.request.Request(f"{server}/{path}", data=body, headers={"User-Agent": USER_AGENT})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.read()
+        except urllib.error.URLError as e:
+            raise DownloadError(f"{server}/{path}: {getattr(e, 'reason', e)}") from None
+
+    def submit():
+        return json.loads(call("ticket/msa", {"q": f">101\n{sequence}\n", "mode": mode}))
+
+    ticket = submit()
+    deadline = time.monotonic() + timeout_s
+    while ticket.get("status") in ("UNKNOWN", "RUNNING", "PENDING", "RATELIMIT"):
+        if time.monotonic() > deadline:
+            raise DownloadError(f"the MSA server did not finish within {timeout_s:.0f} s")
+        time.sleep(poll_s)
+        # A rate-limited submission has no ticket yet: submit again.
+        ticket = json.loads(call(f"ticket/{ticket['id']}")) if "id" in ticket else submit()
+    if ticket.get("status") != "COMPLETE":
+        raise DownloadError(f"the MSA server answered {ticket.get('status')!r}: try again later")
+    with tarfile.open(fileobj=io.BytesIO(call(f"result/download/{ticket['id']}"))) as tar:
+        parts = [tar.extractfile(m).read().decode() for m in tar if m.isfile() and m.name.endswith(".a3m")]
+    if not parts:
+        raise DownloadError("the MSA server's answer holds no .a3m file")
+    dest = Path(dest_dir) / f"{name}.a3m"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(_merge_a3m(parts))
+    return dest
+
+
+def _merge_a3m(parts: list[str]) -> str:
+    """One a3m from the server's files: the query once, then every hit; NUL separators dropped."""
+    text = "\n".join(p.replace("\x00", "").strip() for p in parts)
+    records = re.split(r"^>", text, flags=re.M)[1:]
+    seen_query, out = False, []
+    for rec in records:
+        header, _, body = rec.partition("\n")
+        if header.strip() == "101":
+            if seen_query:
+                continue
+            seen_query = True
+        out.append(f">{header.strip()}\n{''.join(body.split())}\n")
+    return "".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reference.download", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("params", help="DeepMind's params_model_*.npz (downloads the 5.3 GB tar)")
+    p.add_argument("--dest", required=True)
+    p.add_argument("--models", help="comma-separated, e.g. model_1_ptm,model_2_ptm (default: all)")
+    p.add_argument("--keep-tar", action="store_true", help="keep the tar after extracting")
+    o = sub.add_parser("openfold", help="OpenFold's .pt checkpoints")
+    o.add_argument("--dest", required=True)
+    o.add_argument("--files", default="finetuning_ptm_2.pt", help=f"comma-separated, from {', '.join(OPENFOLD_FILES)}")
+    m = sub.add_parser("msa", help="an MSA (a3m) from ColabFold's MMseqs2 server")
+    m.add_argument("--sequence", required=True)
+    m.add_argument("--dest", required=True)
+    m.add_argument("--name", default="query")
+    m.add_argument("--server", default=COLABFOLD_SERVER)
+    for s in (p, o):
+        s.add_argument("--url", help="another mirror of the same file(s) (a base URL for openfold)")
+        s.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        if args.what == "params":
+            remote = DEEPMIND_PARAMS if args.url is None else Remote(args.url, "--url")
+            models = args.models.split(",") if args.models else None
+            wanted = [Path(args.dest) / f"params_{m}.npz" for m in models or ()]
+            if wanted and all(w.exists() for w in wanted):
+                print("\n".join(map(str, wanted)))
+                return 0
+            tar = fetch(remote, args.dest, progress=not args.quiet)
+            for path in extract_npz(tar, args.dest, models):
+                print(path)
+            if not args.keep_tar:
+                tar.unlink()
+        elif args.what == "openfold":
+            for f in args.files.split(","):
+                if f not in OPENFOLD_PARAMS:
+                    raise DownloadError(f"unknown OpenFold file {f!r}; choose from {', '.join(OPENFOLD_FILES)}")
+                remote = OPENFOLD_PARAMS[f] if args.url is None else Remote(args.url.rstrip("/") + "/" + f, "--url")
+                print(fetch(remote, args.dest, progress=not args.quiet))
+        else:
+            print(fetch_msa(args.sequence, args.dest, args.name, args.server))
+    except (DownloadError, OSError, tarfile.TarError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
