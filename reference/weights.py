@@ -98,6 +98,23 @@ TABLES["Attention"] = {
 TABLES["GlobalAttention"] = dict(TABLES["Attention"])  # key_w, value_w: [c_in, c]
 
 
+# --- embedders and model ---
+# All three embedders live in AF2's "evoformer" scope (EmbeddingsAndEvoformer).
+TABLES["InputEmbedder"] = {
+    "linear_tf_z_i": Linear("left_single"),
+    "linear_tf_z_j": Linear("right_single"),
+    "linear_tf_m": Linear("preprocess_1d"),
+    "linear_msa_m": Linear("preprocess_msa"),
+    "linear_relpos": Linear("pair_activiations"),  # sic: AF2's spelling
+}
+TABLES["RecyclingEmbedder"] = {
+    "linear_d": Linear("prev_pos_linear"),
+    "layer_norm_m": LayerNorm("prev_msa_first_row_norm"),
+    "layer_norm_z": LayerNorm("prev_pair_norm"),
+}
+TABLES["ExtraMsaEmbedder"] = {"linear": Linear("extra_msa_activations")}
+
+
 # --- loading --------------------------------------------------------------------
 class WeightError(KeyError):
     """A parameter file that does not fit the model (missing, unused or misshapen key)."""
