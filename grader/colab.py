@@ -1,0 +1,157 @@
+"""The set-up cell that opens every lesson, and the "Open in Colab" badge.
+
+The cell is self-contained: in Google Colab it fetches the course (a shallow git clone
+of ``REPO_URL``) before anything from it can be imported, then calls :func:`setup`.
+Everywhere else (JupyterLab on a laptop, nbgrader on the grading machine, CI) it only
+finds the repository and puts it on ``sys.path``.
+
+In Colab, :func:`setup`
+
+- installs what Colab lacks (``COLAB_PACKAGES``: py3Dmol, tqdm) and nothing else —
+  never torch or numpy (Colab's CUDA builds must stay), never nbgrader (it conflicts with
+  Colab's notebook package);
+- optionally mounts Google Drive and keeps the student's work there: on the first run
+  the stubs of ``tutorials/student/`` are copied to ``MyDrive/af2-course/student/``; later
+  runs copy only files that are new in the course and never overwrite the student's work;
+- puts the student package (Drive copy or clone) and the course on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+# Where the course is published. Set this (and nothing else) when publishing a fork:
+# the set-up cell clones it in Colab and the badges link to its notebooks.
+REPO_URL = "https://github.com/af2-course/af2-course"
+BRANCH = "main"
+
+COLAB_CLONE = Path("/content/af2-course")
+DRIVE_MOUNT = Path("/content/drive")
+DRIVE_WORK = DRIVE_MOUNT / "MyDrive" / "af2-course"
+
+# import name -> pip requirement. Only packages Colab lacks; see NEVER_INSTALL.
+COLAB_PACKAGES = {"py3Dmol": "py3Dmol>=2.0", "tqdm": "tqdm>=4.60"}
+NEVER_INSTALL = frozenset({"torch", "numpy", "nbgrader", "notebook", "jupyter"})
+
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+SETUP_CELL = '''\
+# Set-up: run this cell first (in Colab it fetches the course; safe to re-run).
+import os, subprocess, sys
+if "google.colab" in sys.modules and not os.path.isdir("{clone}"):
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", "{branch}",
+                    "{url}", "{clone}"], check=True)
+for _root in (os.environ.get("AF2_COURSE_ROOT", ""), "{clone}", "..", "."):
+    if _root and os.path.isfile(os.path.join(_root, "grader", "colab.py")):
+        sys.path.insert(0, os.path.abspath(_root))
+        break
+from grader.colab import setup
+setup(use_drive=True)  # use_drive=False: keep your work in this Colab session only'''
+
+
+def setup_cell_source() -> str:
+    """The source of the set-up cell, identical in every lesson (the build inserts it)."""
+    return SETUP_CELL.format(clone=COLAB_CLONE, branch=BRANCH, url=REPO_URL)
+
+
+def in_colab() -> bool:
+    """True inside a Google Colab runtime."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def repo_root() -> Path:
+    """The course repository this module belongs to."""
+    return Path(__file__).resolve().parents[1]
+
+
+def _pip_install(requirements: list[str]) -> None:
+    """Install with the kernel's own pip (replaced by a recorder in the tests)."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *requirements], check=True)
+
+
+def missing_packages() -> list[str]:
+    """Pip requirements of ``COLAB_PACKAGES`` that are not importable here."""
+    return [req for name, req in COLAB_PACKAGES.items() if importlib.util.find_spec(name) is None]
+
+
+def install_missing() -> list[str]:
+    """Install what Colab lacks; returns the requirements installed."""
+    todo = missing_packages()
+    for req in todo:
+        name = req.split(">")[0].split("=")[0].split("<")[0].strip().lower()
+        if name in NEVER_INSTALL:
+            raise RuntimeError(f"refusing to install {req} in Colab")
+    if todo:
+        _pip_install(todo)
+    return todo
+
+
+def persist_in_drive(course_student: Path, drive_work: Path) -> Path:
+    """Keep the student's work in Drive: copy stubs that Drive lacks, overwrite nothing.
+
+    Returns the folder that holds the ``student`` package to import (``drive_work``).
+    """
+    target = drive_work / "student"
+    target.mkdir(parents=True, exist_ok=True)
+    for src in sorted(course_student.rglob("*.py")):
+        dest = target / src.relative_to(course_student)
+        if not dest.exists():  # a new lesson's stub; existing work stays untouched
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
+    return drive_work
+
+
+def _mount_drive() -> bool:
+    """Mount Google Drive (asks the user once); False when it cannot be mounted."""
+    try:
+        from google.colab import drive
+
+        drive.mount(str(DRIVE_MOUNT))
+        return True
+    except Exception as exc:  # declined, or no Drive in this runtime
+        print(f"Google Drive not mounted ({exc}); your work lives in this session only.")
+        return False
+
+
+def _prepend_path(path: Path) -> None:
+    p = str(path)
+    if p in sys.path:
+        sys.path.remove(p)
+    sys.path.insert(0, p)
+
+
+def setup(use_drive: bool = True) -> Path:
+    """Make the course importable; in Colab also install, fetch and persist.
+
+    Returns the folder whose ``student`` package the lesson imports.
+    """
+    root = repo_root()
+    _prepend_path(root)
+    if not in_colab():
+        return Path.cwd()
+    install_missing()
+    student_home = root / "tutorials"
+    if use_drive and _mount_drive():
+        student_home = persist_in_drive(root / "tutorials" / "student", DRIVE_WORK)
+        print(f"Your code lives in {student_home / 'student'} (Google Drive).")
+    _prepend_path(student_home)
+    os.chdir(root / "tutorials")
+    for name in [m for m in sys.modules if m == "student" or m.startswith("student.")]:
+        del sys.modules[name]  # re-import from the folder chosen above
+    return student_home
+
+
+def colab_url(notebook_path: str) -> str:
+    """The Colab address of a notebook of the published repository."""
+    slug = REPO_URL.removeprefix("https://github.com/").removesuffix(".git")
+    return f"https://colab.research.google.com/github/{slug}/blob/{BRANCH}/{notebook_path}"
+
+
+def colab_badge(notebook_path: str) -> str:
+    """Markdown for an "Open in Colab" badge, e.g. ``colab_badge("tutorials/01_features.ipynb")``."""
+    return f"[![Open in Colab]({BADGE_IMAGE})]({colab_url(notebook_path)})"
