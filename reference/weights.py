@@ -96,6 +96,76 @@ TABLES["Attention"] = {
     "linear_o.bias": Param("output_b"),
 }
 TABLES["GlobalAttention"] = dict(TABLES["Attention"])  # key_w, value_w: [c_in, c]
+TABLES["MSARowAttentionWithPairBias"] = {
+    "layer_norm_m": LayerNorm("query_norm"),
+    "layer_norm_z": LayerNorm("feat_2d_norm"),
+    "linear_z.weight": Param("feat_2d_weights", "linear"),  # [c_z, H]
+    "mha": Child("attention"),
+}
+TABLES["MSAColumnAttention"] = {"layer_norm_m": LayerNorm("query_norm"), "mha": Child("attention")}
+TABLES["MSAColumnGlobalAttention"] = {
+    "layer_norm_m": LayerNorm("query_norm"),
+    "global_attention": Child("attention"),
+}
+TABLES["MSATransition"] = TABLES["PairTransition"] = {
+    "layer_norm": LayerNorm("input_layer_norm"),
+    "linear_1": Linear("transition1"),
+    "linear_2": Linear("transition2"),
+}
+TABLES["OuterProductMean"] = {
+    "layer_norm": LayerNorm("layer_norm_input"),
+    "linear_a": Linear("left_projection"),
+    "linear_b": Linear("right_projection"),
+    "linear_out.weight": Param("output_w", "heads_out"),  # [c, c, c_z]: same reshape
+    "linear_out.bias": Param("output_b"),
+}
+_TRIANGLE_MULTIPLICATION = {
+    "layer_norm_in": LayerNorm("layer_norm_input"),
+    "layer_norm_out": LayerNorm("center_layer_norm"),
+    "linear_z": Linear("output_projection"),
+    "linear_g": Linear("gating_linear"),
+}
+TABLES["TriangleMultiplicationOutgoing"] = {
+    **_TRIANGLE_MULTIPLICATION,
+    "linear_a_p": Linear("left_projection"),
+    "linear_a_g": Linear("left_gate"),
+    "linear_b_p": Linear("right_projection"),
+    "linear_b_g": Linear("right_gate"),
+}
+# AF2 computes the incoming update as einsum('kjc,kic->ijc', left, right), so its
+# "right" projection is the SI's a and its "left" projection the SI's b (Alg. 12).
+TABLES["TriangleMultiplicationIncoming"] = {
+    **_TRIANGLE_MULTIPLICATION,
+    "linear_a_p": Linear("right_projection"),
+    "linear_a_g": Linear("right_gate"),
+    "linear_b_p": Linear("left_projection"),
+    "linear_b_g": Linear("left_gate"),
+}
+TABLES["TriangleAttentionStartingNode"] = TABLES["TriangleAttentionEndingNode"] = {
+    "layer_norm": LayerNorm("query_norm"),
+    "linear_b.weight": Param("feat_2d_weights", "linear"),  # [c_z, H]
+    "mha": Child("attention"),
+}
+_EVOFORMER_BLOCK = {
+    name: Child(name)
+    for name in (
+        "msa_row_attention_with_pair_bias",
+        "msa_transition",
+        "outer_product_mean",
+        "triangle_multiplication_outgoing",
+        "triangle_multiplication_incoming",
+        "triangle_attention_starting_node",
+        "triangle_attention_ending_node",
+        "pair_transition",
+    )
+}
+TABLES["EvoformerBlock"] = {**_EVOFORMER_BLOCK, "msa_column_attention": Child("msa_column_attention")}
+TABLES["ExtraMsaBlock"] = {
+    **_EVOFORMER_BLOCK,
+    "msa_column_global_attention": Child("msa_column_global_attention"),
+}
+TABLES["EvoformerStack"] = {"blocks": Stack("evoformer_iteration")}  # one block per slice
+TABLES["ExtraMsaStack"] = {"blocks": Stack("extra_msa_stack")}
 
 
 # --- embedders and model ---
@@ -113,6 +183,18 @@ TABLES["RecyclingEmbedder"] = {
     "layer_norm_z": LayerNorm("prev_pair_norm"),
 }
 TABLES["ExtraMsaEmbedder"] = {"linear": Linear("extra_msa_activations")}
+
+
+# --- structure module and heads ---
+TABLES["InvariantPointAttention"] = {
+    "linear_q": Linear("q_scalar"),
+    "linear_kv": Linear("kv_scalar"),  # per head: c key channels, then c value channels
+    "linear_q_points": Linear("q_point_local"),  # output layout [3 (x, y, z), N_head, P_q]
+    "linear_kv_points": Linear("kv_point_local"),  # [3, N_head, P_q + P_v]
+    "linear_b": Linear("attention_2d"),
+    "head_weights": Param("trainable_point_weights"),  # before softplus
+    "linear_out": Linear("output_projection"),
+}
 
 
 # --- loading --------------------------------------------------------------------
