@@ -33,6 +33,7 @@ def make_rot_x(alpha: torch.Tensor) -> Rigid:
     Returns the rotation about the x-axis by that angle, zero translation, shape [*].
     """
     # R = [[1, 0, 0], [0, cos, -sin], [0, sin, cos]]
+    # R: [*, 3, 3]
     ### BEGIN SOLUTION
     sin, cos = alpha.unbind(dim=-1)
     zero, one = torch.zeros_like(sin), torch.ones_like(sin)
@@ -62,14 +63,16 @@ def torsion_angles_to_frames(
     identity = torch.zeros_like(alpha[..., :1, :])
     identity[..., 1] = 1
     alpha = torch.cat([identity, alpha], dim=-2)
-    # SI Alg. 24: T_lit ∘ makeRotX(α) for every group: group -> parent
-    # Hint: Rigid.compose and make_rot_x (SI Alg. 25); result [*, N_res, 8]
+    # SI Alg. 24: T_lit ∘ makeRotX(α) for every group: group -> parent.
+    # Hint: Rigid.compose and make_rot_x (SI Alg. 25).
+    # frames: Rigid [*, N_res, 8]
     ### BEGIN SOLUTION
     frames = default_frames.compose(make_rot_x(alpha))
     ### END SOLUTION
     # SI Alg. 24: chi2, chi3, chi4 hang off the previous chi group, so chain them:
     # chi_k -> backbone = (chi_(k-1) -> backbone) ∘ (chi_k -> chi_(k-1)).
-    # Hint: Rigid.cat(list, dim=-1) joins frames of shape [*, N_res, k].
+    # Hint: frames[..., k] is group k; Rigid.cat(list, dim=-1) joins [*, N_res, k]s.
+    # frames_to_backb: Rigid [*, N_res, 8] (groups 0-3 as they are, chi1-4 chained)
     ### BEGIN SOLUTION
     chi_to_backb = [frames[..., 4]]
     for k in range(5, 8):
@@ -78,7 +81,9 @@ def torsion_angles_to_frames(
         [frames[..., :4]] + [f.unsqueeze(-1) for f in chi_to_backb], dim=-1
     )
     ### END SOLUTION
-    # SI Alg. 24: T_i ∘ (group -> backbone) for all 8 groups
+    # SI Alg. 24: T_i ∘ (group -> backbone) for all 8 groups.
+    # Hint: Rigid.unsqueeze(-1) lets [*, N_res] frames broadcast over the groups.
+    # frames_to_global: Rigid [*, N_res, 8]
     ### BEGIN SOLUTION
     frames_to_global = backb_to_global.unsqueeze(-1).compose(frames_to_backb)
     ### END SOLUTION
@@ -96,7 +101,8 @@ def frames_to_atom14_pos(frames: Rigid, aatype: torch.Tensor) -> torch.Tensor:
     lit_positions = _table("restype_atom14_rigid_group_positions", frames.trans)
     atom_mask = _table("restype_atom14_mask", frames.trans)[aatype]
     # Pick each atom's group frame (a one-hot sum: the same as a gather).
-    # Hint: one_hot [*, N_res, 14, 8]; the atom frames are a Rigid [*, N_res, 14].
+    # Hint: one_hot(group, 8): [*, N_res, 14, 8]; then einsum over the groups.
+    # atom_frames: Rigid [*, N_res, 14]
     ### BEGIN SOLUTION
     one_hot = torch.nn.functional.one_hot(group, 8).to(frames.trans.dtype)
     atom_frames = Rigid(

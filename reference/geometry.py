@@ -17,7 +17,7 @@ def quat_to_rot(q: torch.Tensor) -> torch.Tensor:
     q: [*, 4] quaternion, real part first; need not be normalised.
     Returns R: [*, 3, 3].
     """
-    # Hint: normalise q first; then R follows from the entries a, b, c, d of q.
+    # Hint: normalise q first; R: [*, 3, 3] then follows from a, b, c, d:
     # R = [[a²+b²-c²-d², 2(bc-ad),    2(bd+ac)],
     #      [2(bc+ad),    a²-b²+c²-d², 2(cd-ab)],
     #      [2(bd-ac),    2(cd+ab),    a²-b²-c²+d²]]
@@ -63,6 +63,7 @@ def quat_multiply(q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
     q1, q2: [*, 4] quaternions, real part first. Returns [*, 4].
     """
     # Hint: (a1 + v1)(a2 + v2) = a1 a2 - v1·v2 + a1 v2 + a2 v1 + v1 × v2
+    # real: [*, 1] real part, vec: [*, 3] vector part
     ### BEGIN SOLUTION
     a1, v1 = q1[..., :1], q1[..., 1:]
     a2, v2 = q2[..., :1], q2[..., 1:]
@@ -133,6 +134,7 @@ class Rigid:
     def compose(self, other: Rigid) -> Rigid:
         """``self ∘ other``: apply ``other`` first. Batch shapes broadcast."""
         # Hint: (R1, t1) ∘ (R2, t2) = (R1 R2, R1 t2 + t1)
+        # rot: [*, 3, 3], trans: [*, 3]
         ### BEGIN SOLUTION
         rot = self.rot @ other.rot
         trans = torch.einsum("...ij,...j->...i", self.rot, other.trans) + self.trans
@@ -141,6 +143,8 @@ class Rigid:
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         """``T ∘ x = R x + t``. x: [*, 3] points (shapes broadcast). Returns [*, 3]"""
+        # Hint: torch.einsum("...ij,...j->...i", ...) multiplies [*, 3, 3] by [*, 3].
+        # y: [*, 3]
         ### BEGIN SOLUTION
         y = torch.einsum("...ij,...j->...i", self.rot, x) + self.trans
         ### END SOLUTION
@@ -148,6 +152,7 @@ class Rigid:
 
     def invert(self) -> Rigid:
         """``T⁻¹ = (Rᵀ, -Rᵀ t)``."""
+        # rot: [*, 3, 3], trans: [*, 3]
         ### BEGIN SOLUTION
         rot = self.rot.transpose(-1, -2)
         trans = -torch.einsum("...ij,...j->...i", rot, self.trans)
@@ -156,6 +161,7 @@ class Rigid:
 
     def invert_apply(self, x: torch.Tensor) -> torch.Tensor:
         """``T⁻¹ ∘ x = Rᵀ (x - t)``. x: [*, 3]. Returns [*, 3]."""
+        # y: [*, 3]
         ### BEGIN SOLUTION
         y = torch.einsum("...ji,...j->...i", self.rot, x - self.trans)
         ### END SOLUTION
@@ -196,12 +202,13 @@ def rigid_from_3_points(
     """
     # Differs from SI: adds eps = 1e-8 to the squared norm before the square root,
     # as the released AF2 code does.
-    # SI Alg. 21, lines 1-2: v1 = x3 - x2, v2 = x1 - x2
+    # SI Alg. 21, lines 1-2: v1 = x3 - x2, v2 = x1 - x2 ([*, 3])
     ### BEGIN SOLUTION
     v1 = x3 - x2
     v2 = x1 - x2
     ### END SOLUTION
     # SI Alg. 21, lines 3-5: e1 = v1 / |v1|, u2 = v2 - e1 (e1ᵀ v2), e2 = u2 / |u2|
+    # Hint: |v| = sqrt(sum v² + eps) (see the note above)
     ### BEGIN SOLUTION
     e1 = v1 / torch.sqrt((v1 * v1).sum(dim=-1, keepdim=True) + eps)
     u2 = v2 - e1 * (e1 * v2).sum(dim=-1, keepdim=True)

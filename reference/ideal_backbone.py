@@ -43,7 +43,8 @@ def dihedral(
     a, b, c, d: [*, 3] points. Returns [*]. Positive: clockwise, looking from b to c.
     """
     # Hint: with b1 = b - a, b2 = c - b, b3 = d - c and the plane normals
-    # n1 = b1 × b2, n2 = b2 × b3: angle = atan2(|b2| b1 · n2, n1 · n2)
+    # n1 = b1 × b2, n2 = b2 × b3: angle = atan2(y, x), y = |b2| b1 · n2, x = n1 · n2
+    # y, x: [*]
     ### BEGIN SOLUTION
     b1, b2, b3 = b - a, c - b, d - c
     n1 = torch.linalg.cross(b1, b2, dim=-1)
@@ -68,12 +69,13 @@ def place_atom(
     """
     angle = torch.as_tensor(angle, dtype=c.dtype, device=c.device)
     # A frame at c with its x-axis pointing to b and a in the xy-plane (y > 0):
-    # SI Alg. 21 with x1 = a, x2 = c, x3 = b.
+    # SI Alg. 21 with x1 = a, x2 = c, x3 = b. frame: Rigid [*]
     ### BEGIN SOLUTION
     frame = rigid_from_3_points(a, c, b)
     ### END SOLUTION
     # In that frame d = length (cos θ, sin θ cos τ, -sin θ sin τ), θ = angle,
     # τ = torsion (the minus: this frame's x-axis points from c back to b).
+    # d: [*, 3] in global coordinates
     ### BEGIN SOLUTION
     d_local = torch.stack(
         [
@@ -105,7 +107,7 @@ def build_backbone(
     atoms = [x.to(phi) for x in atoms]
     for i in range(1, len(phi)):
         # Hint: place N_i (torsion ψ_(i-1)), CA_i (ω_i) and C_i (φ_i), each from
-        # the last three atoms of the chain.
+        # the last three atoms of the chain. n_new, ca_new, c_new: [3]
         ### BEGIN SOLUTION
         n, ca, c = atoms[-3:]
         n_new = place_atom(n, ca, c, _C_N, math.radians(_CA_C_N), psi[i - 1])
