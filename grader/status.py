@@ -1,0 +1,124 @@
+"""``python -m grader status [DIR]``: which exercises pass for *your* code, lesson by lesson.
+
+Checks run in a worker process (your saved files, never the reference: the
+``AF2_USE_REFERENCE`` switch is ignored here), one lesson per worker. If your code
+crashes the worker or runs too long, that exercise is reported and a fresh worker
+goes on with the rest, so one bad exercise never hides the others. In a notebook:
+``from grader import status; status.show()``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from . import exercises
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_S = 30.0
+
+
+def student_dir(path: str | Path | None = None) -> Path:
+    """The folder that holds the ``student`` package: ``path``, ``.``, or ``tutorials/``."""
+    for candidate in ([Path(path)] if path else []) + [Path.cwd(), ROOT / "tutorials"]:
+        if (candidate / "student" / "__init__.py").exists():
+            return candidate.resolve()
+    raise FileNotFoundError("no student/ package found; pass the folder that holds it")
+
+
+def _worker(names: list[str]) -> None:
+    """Runs in the worker: one JSON line per exercise, flushed at once."""
+    from . import check
+
+    for name in names:
+        result = check.run(name)
+        line = dict(name=name, passed=result.passed, message=result.message, seconds=result.seconds)
+        print(json.dumps(line), flush=True)
+
+
+def _run_lesson(names: list[str], home: Path, timeout: float) -> dict[str, dict]:
+    env = {k: v for k, v in os.environ.items() if k != "AF2_USE_REFERENCE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(home), str(ROOT), env.get("PYTHONPATH", "")])
+    results: dict[str, dict] = {}
+    todo = list(names)
+    while todo:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.status", "--worker", *todo],
+            cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)], daemon=True).start()
+        while todo:
+            try:
+                line = lines.get(timeout=timeout)
+            except queue.Empty:
+                proc.kill()
+                results[todo.pop(0)] = dict(passed=False, message=f"✗ no answer within {timeout:.0f} s (an endless loop?)")
+                break
+            if line is None:  # the worker died
+                proc.wait()
+                results[todo.pop(0)] = dict(passed=False, message=f"✗ your code crashed Python (exit code {proc.returncode})")
+                break
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # something your code printed
+            if item.get("name") == todo[0]:
+                results[todo.pop(0)] = item
+        proc.stdout.close()
+        proc.kill()
+        proc.wait()
+    return results
+
+
+def report(path: str | Path | None = None, lessons: list[int] | None = None, timeout: float = TIMEOUT_S) -> str:
+    """The status table as text."""
+    home = student_dir(path)
+    by_lesson: dict[int, list] = {}
+    for name, ex in exercises.all_exercises().items():
+        by_lesson.setdefault(exercises.lesson_of(name), []).append(ex)
+    out = [f"Your code in {home / 'student'}:"]
+    for lesson in sorted(by_lesson):
+        if lessons and lesson not in lessons:
+            continue
+        exs = by_lesson[lesson]
+        results = _run_lesson([e.name for e in exs], home, timeout)
+        got = sum(e.points for e in exs if results[e.name]["passed"])
+        out.append(f"\nLesson {lesson}: {got}/{sum(e.points for e in exs)} points")
+        width = max(len(e.name) for e in exs)
+        for e in exs:
+            r = results[e.name]
+            mark, pts = ("✓", e.points) if r["passed"] else ("✗", 0)
+            why = "" if r["passed"] else "  " + _first_reason(r["message"])
+            out.append(f"  {mark} {e.name:<{width}}  {pts}/{e.points}{why}")
+    return "\n".join(out)
+
+
+def _first_reason(message: str) -> str:
+    lines = [l.strip() for l in message.splitlines()]
+    reason = lines[-1] if len(lines) > 1 else lines[0].split(": ", 1)[-1]
+    if reason.startswith("not implemented yet"):
+        return "not implemented yet"
+    return reason if len(reason) <= 90 else reason[:87] + "..."
+
+
+def show(path: str | Path | None = None, lessons: list[int] | None = None) -> None:
+    """Print the status table (for a notebook cell)."""
+    print(report(path, lessons))
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--worker"]:
+        _worker(argv[1:])
+        return 0
+    print(report(argv[0] if argv else None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
