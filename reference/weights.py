@@ -195,6 +195,32 @@ TABLES["InvariantPointAttention"] = {
     "head_weights": Param("trainable_point_weights"),  # before softplus
     "linear_out": Linear("output_projection"),
 }
+TABLES["BackboneUpdate"] = {"linear": Linear("affine_update")}
+TABLES["StructureModuleTransition"] = {
+    "linear_1": Linear("transition"),
+    "linear_2": Linear("transition_1"),
+    "linear_3": Linear("transition_2"),
+    "layer_norm": LayerNorm("transition_layer_norm"),
+}
+TABLES["AngleResnet"] = {  # haiku numbers repeated names: resblock1, resblock1_1, ...
+    "linear_in": Linear("input_projection"),  # applied to s
+    "linear_initial": Linear("input_projection_1"),  # applied to s_initial
+    "blocks.0.linear_1": Linear("resblock1"),
+    "blocks.0.linear_2": Linear("resblock2"),
+    "blocks.1.linear_1": Linear("resblock1_1"),
+    "blocks.1.linear_2": Linear("resblock2_1"),
+    "linear_out": Linear("unnormalized_angles"),
+}
+TABLES["StructureModule"] = {  # the one shared layer is AF2's scope fold_iteration
+    "layer_norm_s": LayerNorm("single_layer_norm"),
+    "layer_norm_z": LayerNorm("pair_layer_norm"),
+    "linear_in": Linear("initial_projection"),
+    "invariant_point_attention": Child("fold_iteration/invariant_point_attention"),
+    "layer_norm_ipa": LayerNorm("fold_iteration/attention_layer_norm"),
+    "transition": Child("fold_iteration"),
+    "backbone_update": Child("fold_iteration"),
+    "angle_resnet": Child("fold_iteration/rigid_sidechain"),
+}
 
 
 # --- loading --------------------------------------------------------------------
