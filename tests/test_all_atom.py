@@ -164,3 +164,19 @@ def test_backbone_bond_lengths(a1, a2, length):
     real = AATYPE < 20
     d = (x37[real, rc.atom_order[a1]] - x37[real, rc.atom_order[a2]]).norm(dim=-1)
     assert (d - length).abs().max() < 0.01
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_matches_cpu():
+    bb, alpha, aatype = _inputs(3)
+    cpu = atom14_to_atom37(
+        frames_to_atom14_pos(torsion_angles_to_frames(bb, alpha, aatype), aatype), aatype
+    )
+    bb = Rigid(bb.rot.cuda(), bb.trans.cuda())
+    alpha, aatype = alpha.cuda(), aatype.cuda()
+    gpu = atom14_to_atom37(
+        frames_to_atom14_pos(torsion_angles_to_frames(bb, alpha, aatype), aatype), aatype
+    )
+    assert gpu.is_cuda and torch.allclose(gpu.cpu(), cpu, atol=1e-4)
+    assert pseudo_beta(aatype, gpu).is_cuda
+    assert all(v.is_cuda for v in make_atom14_masks(aatype).values())

@@ -29,7 +29,7 @@ def _rigid(seed: int, *shape: int) -> Rigid:
 
 seeds = st.integers(0, 2**31 - 1)
 batch = st.lists(st.integers(1, 4), min_size=0, max_size=2).map(tuple)
-prop = settings(max_examples=40, deadline=None, derandomize=True)
+prop = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 
 
 @prop
