@@ -156,27 +156,24 @@ def test_ideal_bond_lengths_every_residue():
     "a1,a2,length", [("N", "CA", 1.458), ("CA", "C", 1.525), ("C", "O", 1.229)]
 )
 def test_backbone_bond_lengths(a1, a2, length):
-    bb, alpha, aatype = _inputs(2, torch.float64)
-    x37 = atom14_to_atom37(
-        frames_to_atom14_pos(torsion_angles_to_frames(bb, alpha, aatype), aatype),
-        aatype,
-    )
+    x37 = _atom37(*_inputs(2, torch.float64))
     real = AATYPE < 20
     d = (x37[real, rc.atom_order[a1]] - x37[real, rc.atom_order[a2]]).norm(dim=-1)
     assert (d - length).abs().max() < 0.01
 
 
+def _atom37(bb, alpha, aatype):
+    groups = torsion_angles_to_frames(bb, alpha, aatype)
+    return atom14_to_atom37(frames_to_atom14_pos(groups, aatype), aatype)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda_matches_cpu():
     bb, alpha, aatype = _inputs(3)
-    cpu = atom14_to_atom37(
-        frames_to_atom14_pos(torsion_angles_to_frames(bb, alpha, aatype), aatype), aatype
-    )
+    cpu = _atom37(bb, alpha, aatype)
     bb = Rigid(bb.rot.cuda(), bb.trans.cuda())
     alpha, aatype = alpha.cuda(), aatype.cuda()
-    gpu = atom14_to_atom37(
-        frames_to_atom14_pos(torsion_angles_to_frames(bb, alpha, aatype), aatype), aatype
-    )
+    gpu = _atom37(bb, alpha, aatype)
     assert gpu.is_cuda and torch.allclose(gpu.cpu(), cpu, atol=1e-4)
     assert pseudo_beta(aatype, gpu).is_cuda
     assert all(v.is_cuda for v in make_atom14_masks(aatype).values())
