@@ -12,7 +12,7 @@ import torch
 
 
 def quat_to_rot(q: torch.Tensor) -> torch.Tensor:
-    """The rotation matrix of a quaternion (SI §1.8.1, Eq. 2 of the backbone update).
+    """The rotation matrix of a quaternion (the matrix of SI Alg. 23, line 3).
 
     q: [*, 4] quaternion, real part first; need not be normalised.
     Returns R: [*, 3, 3].
@@ -42,8 +42,7 @@ def rot_to_quat(R: torch.Tensor) -> torch.Tensor:
     built from R (Bar-Itzhack's method, as in AF2). q and -q are the same
     rotation; we return the one with ``q[..., 0] >= 0``.
     """
-    R = R.unbind(-2)
-    (xx, xy, xz), (yx, yy, yz), (zx, zy, zz) = (row.unbind(-1) for row in R)
+    (xx, xy, xz), (yx, yy, yz), (zx, zy, zz) = (row.unbind(-1) for row in R.unbind(-2))
     K = [
         [xx + yy + zz, zy - yz, xz - zx, yx - xy],
         [zy - yz, xx - yy - zz, xy + yx, xz + zx],
