@@ -221,6 +221,16 @@ TABLES["StructureModule"] = {  # the one shared layer is AF2's scope fold_iterat
     "backbone_update": Child("fold_iteration"),
     "angle_resnet": Child("fold_iteration/rigid_sidechain"),
 }
+TABLES["PredictedLDDTHead"] = {
+    "layer_norm": LayerNorm("input_layer_norm"),
+    "linear_1": Linear("act_0"),
+    "linear_2": Linear("act_1"),
+    "linear_3": Linear("logits"),
+}
+TABLES["DistogramHead"] = {"linear": Linear("half_logits")}
+TABLES["MaskedMsaHead"] = {"linear": Linear("logits")}
+TABLES["ExperimentallyResolvedHead"] = {"linear": Linear("logits")}
+TABLES["PredictedAlignedErrorHead"] = {"linear": Linear("logits")}
 
 
 # --- loading --------------------------------------------------------------------
