@@ -1,7 +1,7 @@
 """The README's table "SI algorithm -> file: class", generated from the docstrings.
 
-Each class of ``reference/`` whose docstring starts with ``SI Algorithm N "Name".``
-gives one row, so the table cannot drift from the code. ``python -m
+Each class or function of ``reference/`` whose docstring cites ``SI Algorithm N
+"Name".`` gives one row, so the table cannot drift from the code. ``python -m
 grader.algorithm_table`` rewrites the table between the README's markers; the test
 suite fails when the committed README is stale.
 """
@@ -19,12 +19,12 @@ CITATION = re.compile(r'SI Algorithms? ([\d, –-]+) "([^"]+)"')
 
 
 def rows(reference_dir: Path = ROOT / "reference") -> list[tuple[int, str, str, str]]:
-    """(algorithm number, SI name, file, class) for every cited class."""
+    """(algorithm number, SI name, file, class or function) for every cited one."""
     found = []
     for path in sorted(reference_dir.glob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in tree.body:
-            if not isinstance(node, ast.ClassDef):
+            if not isinstance(node, (ast.ClassDef, ast.FunctionDef)):
                 continue
             match = CITATION.search(ast.get_docstring(node) or "")
             if match:
@@ -34,7 +34,7 @@ def rows(reference_dir: Path = ROOT / "reference") -> list[tuple[int, str, str, 
 
 
 def table() -> str:
-    lines = ["| SI algorithm | name | file: class |", "|---|---|---|"]
+    lines = ["| SI algorithm | name | file: class or function |", "|---|---|---|"]
     lines += [f"| {num} | {name} | `{where}` |" for _, num, name, where in rows()]
     return "\n".join(lines)
 
