@@ -283,16 +283,27 @@ def deepmind_to_openfold(arrays) -> dict[str, torch.Tensor]:
     return out
 
 
-def load_openfold_params(model, state_dict_or_path) -> None:
-    """Fill ``model`` (an ``AlphaFold``) from an OpenFold checkpoint (path or state dict)."""
-    from .model import load_alphafold_params
+def read_openfold_checkpoint(path, config=None) -> dict[str, np.ndarray]:
+    """An OpenFold ``.pt`` file (read without pickle) as DeepMind's flat npz arrays."""
+    try:
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"parameter file not found: {path}") from None
+    except Exception as e:  # torch raises several kinds for a file that is no checkpoint
+        raise WeightError(f"{path} is not a readable OpenFold .pt checkpoint ({e})") from None
+    if not isinstance(sd, dict):
+        raise WeightError(f"{path} holds a {type(sd).__name__}, not an OpenFold state dict")
+    return openfold_to_deepmind(sd, config)
 
-    sd = state_dict_or_path
-    if isinstance(sd, (str, Path)):
-        try:
-            sd = torch.load(sd, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"parameter file not found: {state_dict_or_path}") from None
-        except Exception as e:  # torch raises several kinds for a file that is no checkpoint
-            raise WeightError(f"{state_dict_or_path} is not a readable OpenFold .pt checkpoint ({e})") from None
-    load_alphafold_params(model, openfold_to_deepmind(sd, getattr(model, "config", None)))
+
+def load_openfold_params(model, state_dict_or_path) -> None:
+    """Fill ``model`` (an ``AlphaFold``) from an OpenFold checkpoint (path or state dict)
+    through the npz loader, strictly (every parameter filled, every array used)."""
+    from .weights import load_alphafold_params
+
+    config = getattr(model, "config", None)
+    if isinstance(state_dict_or_path, (str, Path)):
+        arrays = read_openfold_checkpoint(state_dict_or_path, config)
+    else:
+        arrays = openfold_to_deepmind(state_dict_or_path, config)
+    load_alphafold_params(model, arrays)
