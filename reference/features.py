@@ -11,7 +11,8 @@ leading pass dimension ``P = num_recycle + 1``: every pass gets its own MSA samp
 | ``target_feat`` | [P, N_res, 22] | float |
 | ``msa_feat``, ``msa_mask`` | [P, N_clust, N_res, 49], [P, N_clust, N_res] | float |
 | ``extra_msa`` | [P, N_extra, N_res] | long |
-| ``extra_has_deletion``, ``extra_deletion_value``, ``extra_msa_mask`` | [P, N_extra, N_res] | float |
+| ``extra_has_deletion``, ``extra_deletion_value`` | [P, N_extra, N_res] | float |
+| ``extra_msa_mask`` | [P, N_extra, N_res] | float |
 
 MSA rows are padded to exactly ``N_clust`` / ``N_extra`` rows: padded rows have mask 0,
 ``msa_feat`` 0, and ``extra_msa`` 0 (class 'A'), as AF2 pads them.
@@ -132,7 +133,9 @@ def make_msa_features(
     }
 
 
-def hhblits_profile(msa: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def hhblits_profile(
+    msa: torch.Tensor, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """Per-column frequency of each class over all MSA rows (used by BERT masking).
 
     Args:
@@ -147,7 +150,9 @@ def hhblits_profile(msa: torch.Tensor, dtype: torch.dtype = torch.float32) -> to
     return profile
 
 
-def target_feat(aatype: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def target_feat(
+    aatype: torch.Tensor, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """The per-residue target feature.
 
     SI §1.2.9, Table 1 (``target_feat``): AF2 prepends a ``has_break`` channel, always

@@ -9,8 +9,8 @@ A random subset of the rows not picked (``N_extra = 1024``) goes to the extra-MS
 Random steps take a CPU ``torch.Generator`` (draws are float32 on the CPU whatever
 the dtype and device of the data, so one seed gives one sample); the deterministic
 steps take tensors only.
-Residue classes (AF order): 0..19 amino acids ``ARNDCQEGHILKMFPSTWYV``, 20 = X,
-21 = gap ``-``, 22 = the BERT mask token.
+Residue classes (``NUM_CLASSES`` = 23, AF order): 0..19 amino acids
+``ARNDCQEGHILKMFPSTWYV``, 20 = X, 21 = gap ``-``, 22 = the BERT mask token.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def crop_extra_indices(
 ) -> torch.Tensor:
     """Choose which extra rows the extra-MSA stack sees.
 
-    SI §1.2.7: a random subset of at most ``N_extra`` of the rows not chosen as centres.
+    SI §1.2.7: a random subset of at most ``N_extra`` of the rows not chosen.
 
     Args:
         num_extra: number of extra rows available.
@@ -150,8 +150,9 @@ def make_masked_msa(
     """
     probs = bert_probabilities(msa, profile)
     ### BEGIN SOLUTION
-    chosen = torch.rand(msa.shape, generator=generator).to(msa.device) < replace_fraction
-    u = torch.rand(msa.shape, generator=generator).to(msa.device)
+    chosen = torch.rand(msa.shape, generator=generator) < replace_fraction
+    u = torch.rand(msa.shape, generator=generator)
+    chosen, u = chosen.to(msa.device), u.to(msa.device)
     replacement = sample_categorical(probs, u)
     bert_msa = torch.where(chosen, replacement, msa)
     ### END SOLUTION
@@ -178,10 +179,11 @@ def nearest_neighbor_clusters(
     Returns:
         [N_extra] long: the index of each extra row's centre.
     """
+    classes = torch.arange(21, device=msa.device)
     # [N_clust, N_res, 21] and [N_extra, N_res, 21]: one-hot of classes 0..20, masked
     ### BEGIN SOLUTION
-    centres = F.one_hot(msa, NUM_CLASSES)[..., :21] * msa_mask[..., None]
-    extra = F.one_hot(extra_msa, NUM_CLASSES)[..., :21] * extra_msa_mask[..., None]
+    centres = (msa[..., None] == classes) * msa_mask[..., None]
+    extra = (extra_msa[..., None] == classes) * extra_msa_mask[..., None]
     ### END SOLUTION
     # [N_extra, N_clust]: agreement[e, n] = matching columns; argmax keeps the first
     ### BEGIN SOLUTION
@@ -217,18 +219,27 @@ def summarize_clusters(
         ``(cluster_profile, cluster_deletion_mean)``: [N_clust, N_res, 23] and
         [N_clust, N_res]; averages over the centre and its assigned rows.
     """
-    dtype = msa_mask.dtype
     # [N_clust, N_res]: rows per cluster and column, the centre included
     # (plus 1e-6 against division by zero, added in AF2's order)
     ### BEGIN SOLUTION
     counts = torch.zeros_like(msa_mask).index_add(0, assignment, extra_msa_mask)
     mask_counts = msa_mask + 1e-6 + counts
     ### END SOLUTION
-    # [N_clust, N_res, 23]: summed one-hots of the centre and its rows
+    # [N_clust, N_res, 23]: summed one-hots of the centre and its rows. Plain form:
+    #   one_hot(msa).index_add(0, assignment, one_hot(extra_msa) * extra_msa_mask)
+    # here each extra residue is added at its flat index (cluster, column, class).
     # Hint: Tensor.index_add(0, assignment, x) sums the rows of x into their cluster.
+    num_res = msa.shape[1]
     ### BEGIN SOLUTION
-    extra_one_hot = F.one_hot(extra_msa, NUM_CLASSES).to(dtype) * extra_msa_mask[..., None]
-    msa_sum = F.one_hot(msa, NUM_CLASSES).to(dtype).index_add(0, assignment, extra_one_hot)
-    del_sum = deletion_matrix.index_add(0, assignment, extra_msa_mask * extra_deletion_matrix)
+    columns = torch.arange(num_res, device=msa.device)
+    flat = (assignment[:, None] * num_res + columns) * NUM_CLASSES + extra_msa
+    msa_sum = F.one_hot(msa, NUM_CLASSES).to(msa_mask.dtype)
+    msa_sum = msa_sum.flatten().index_add(0, flat.flatten(), extra_msa_mask.flatten())
+    msa_sum = msa_sum.reshape(*msa.shape, NUM_CLASSES)
+    ### END SOLUTION
+    # [N_clust, N_res]: summed deletion counts of the centre and its rows
+    ### BEGIN SOLUTION
+    extra_deletions = extra_msa_mask * extra_deletion_matrix
+    del_sum = deletion_matrix.index_add(0, assignment, extra_deletions)
     ### END SOLUTION
     return msa_sum / mask_counts[..., None], del_sum / mask_counts
