@@ -41,6 +41,10 @@ def generate(root: Path = ROOT) -> dict[Path, bytes]:
     for module, reg in exercises.modules().items():
         arrays = {}
         for ex in reg.EXERCISES:
+            try:
+                ex.reference()
+            except (ImportError, AttributeError) as exc:
+                raise BuildError(f"grader/exercises/{module}.py: {ex.name}: {exc}") from None
             arrays.update(compute_expected(ex, hidden=False))
         out[root / "data" / "reference_tensors" / f"{module}.npz"] = npz_bytes(arrays)
     return out

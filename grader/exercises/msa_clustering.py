@@ -176,9 +176,9 @@ def _categorical_no_cumsum(probs, u):
 
 
 def _masked_swapped_draws(msa, profile, generator, replace_fraction=0.15):
-    draw = dict(generator=generator, dtype=profile.dtype)
-    replacement = _ref("sample_categorical")(_ref("bert_probabilities")(msa, profile), torch.rand(msa.shape, **draw))
-    chosen = torch.rand(msa.shape, **draw) < replace_fraction
+    u = torch.rand(msa.shape, generator=generator)
+    chosen = torch.rand(msa.shape, generator=generator) < replace_fraction
+    replacement = _ref("sample_categorical")(_ref("bert_probabilities")(msa, profile), u)
     return torch.where(chosen, replacement, msa), chosen.to(profile.dtype)
 
 
