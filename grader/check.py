@@ -109,17 +109,26 @@ def _expected(ex: Exercise, hidden: bool) -> dict[str, np.ndarray]:
 
 
 # --- running one case ------------------------------------------------------------------
-def _call(fn, case):
-    """``(output, parameter shapes or None)`` of ``fn`` on the case's fresh inputs."""
+def _call(fn, case, expected_params: dict | None = None):
+    """``(output, parameter shapes or None)`` of ``fn`` on the case's fresh inputs. For a
+    module, parameter names and shapes are compared with ``expected_params`` (when
+    given) before anything runs: a mismatch raises ``_ParameterMismatch``."""
     args, kwargs = case.build()
     with torch.no_grad():
         if not isinstance(case, ModuleCase):
             return fn(*args, **kwargs), None
         module = fn(**case.init)
         params = {n: list(p.shape) for n, p in module.named_parameters()}
+        problem = expected_params is not None and _check_params(expected_params, params)
+        if problem:
+            raise _ParameterMismatch(problem)
         module = module.to(torch.float64).eval()
         init_parameters(module, case.seed)
         return module(*args, **kwargs), params
+
+
+class _ParameterMismatch(Exception):
+    pass
 
 
 def _check_params(expected: dict, got: dict) -> str | None:
@@ -142,17 +151,17 @@ def _check(ex: Exercise, fn, hidden: bool) -> tuple[str | None, int]:
         prefix = f"{ex.attr}/{case.label}"
         if f"{prefix}/out/{TREE}" not in data:
             return f"no saved reference for case {case.label!r}: run `python -m grader build`", 0
+        expected_params = data.get(f"{prefix}/{PARAMS}")
         try:
             with _isolated(fn, ex):
-                got, params = _call(fn, case)
+                got, _ = _call(fn, case, None if expected_params is None else loads(expected_params))
+        except _ParameterMismatch as exc:
+            return f"{_checked(ex, case)}{exc}", len(cases)
         except Exception as exc:
             if first is not None:
                 break
-            return f"{_checked(ex, case)}{describe_exception(exc)}", len(cases)
+            return f"{_checked(ex, case)}{checker_error(exc) or describe_exception(exc)}", len(cases)
         outputs.append(got)
-        if first is None and params is not None:
-            problem = _check_params(loads(data[f"{prefix}/{PARAMS}"]), params)
-            first = (case, problem) if problem else None
         if first is None:
             tree = loads(data[f"{prefix}/out/{TREE}"])
             problem = compare(tree, data, got, atol=ex.atol, rtol=ex.rtol)

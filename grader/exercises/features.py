@@ -200,6 +200,11 @@ def _extra_order(extra_msa, extra_has_deletion, extra_deletion_value):
     return _ref("extra_msa_feat")(extra_msa, extra_deletion_value, extra_has_deletion)
 
 
+def _extra_22_classes(extra_msa, extra_has_deletion, extra_deletion_value):
+    feat = _ref("extra_msa_feat")(extra_msa, extra_has_deletion, extra_deletion_value)
+    return torch.cat([feat[..., :22], feat[..., 23:]], dim=-1)
+
+
 def _pad_front(x, num_rows):
     return torch.cat([x.new_zeros(num_rows - x.shape[0], *x.shape[1:]), x], dim=0)
 
@@ -259,7 +264,10 @@ EXERCISES = [
     ),
     Exercise(
         "features.extra_msa_feat", points=1, cases=_extra_feat_cases,
-        mutants=[Mutant("channel 23 is has_deletion, channel 24 the deletion value", _extra_order)],
+        mutants=[
+            Mutant("channel 23 is has_deletion, channel 24 the deletion value", _extra_order),
+            Mutant("the one-hot has 23 classes (the mask token too), so 25 channels in all", _extra_22_classes),
+        ],
     ),
     Exercise(
         "features.pad_rows", points=1, cases=_pad_cases,

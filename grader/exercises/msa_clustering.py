@@ -153,6 +153,10 @@ def _crop_first(num_extra, max_extra_msa, generator):
     return torch.arange(num_extra)[:max_extra_msa]
 
 
+def _crop_sorted(num_extra, max_extra_msa, generator):
+    return _ref("crop_extra_indices")(num_extra, max_extra_msa, generator).sort().values
+
+
 def _bert_uniform_22(msa, profile, uniform_prob=0.1, profile_prob=0.1, same_prob=0.1):
     probs = _ref("bert_probabilities")(msa, profile, uniform_prob, profile_prob, same_prob)
     probs[..., :22] += uniform_prob * (1 / 22 - torch.tensor([0.05] * 20 + [0.0, 0.0], dtype=probs.dtype))
@@ -232,7 +236,10 @@ EXERCISES = [
     ),
     Exercise(
         "msa_clustering.crop_extra_indices", points=1, cases=_crop_cases,
-        mutants=[Mutant("the extra rows must be a random subset (one randperm), not the first ones", _crop_first)],
+        mutants=[
+            Mutant("the extra rows must be a random subset (one randperm), not the first ones", _crop_first),
+            Mutant("keep the random order of the permutation; do not sort the kept indices", _crop_sorted),
+        ],
     ),
     Exercise(
         "msa_clustering.bert_probabilities", points=2, cases=_bert_prob_cases,

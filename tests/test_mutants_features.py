@@ -1,0 +1,8 @@
+"""Lesson 1: every typical mistake in the a3m, MSA clustering and feature exercises is
+caught by its check (and named, where the check diagnoses it)."""
+
+from mutation_harness import mutation_tests
+
+test_reference_passes, test_mutant_is_caught, test_enough_mutants = mutation_tests(
+    "a3m", "msa_clustering", "features"
+)
