@@ -344,6 +344,10 @@ def test_masked_msa_statistics():
     expected_same = (bert_probabilities(msa, profile)[chosen].gather(
         -1, msa[chosen][:, None]).mean())
     assert abs((replaced == msa[chosen]).float().mean() - expected_same) < 0.02
+    # the replacements follow bert_probabilities: 23 class frequencies within 0.01
+    expected = bert_probabilities(msa, profile)[chosen].mean(0)
+    observed = torch.bincount(replaced, minlength=23) / len(replaced)
+    assert (observed - expected).abs().max() < 0.01
     again, _ = make_masked_msa(msa, profile, g(9))
     assert not torch.equal(again, bert_msa)
     assert torch.equal(make_masked_msa(msa, profile, g(9))[0], again)
@@ -383,6 +387,12 @@ def test_build_features_small_msa_padding():
     assert f["extra_msa_mask"][0, :3].min() == 1 and f["extra_msa_mask"][0, 3:].max() == 0
     assert (f["extra_msa"][0, 3:] == 0).all()
     assert f["extra_deletion_value"][0, 3:].max() == 0
+
+
+def test_build_features_reads_a_path(shared_data):
+    f = build_features(str(shared_data / TAUTOMERASE), num_recycle=0, max_msa_clusters=4,
+                       max_extra_msa=4)
+    assert f["msa_feat"].shape == (1, 4, 59, 49)
 
 
 def test_build_features_real_msa(tautomerase):
