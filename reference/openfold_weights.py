@@ -290,7 +290,8 @@ def read_openfold_checkpoint(path, config=None) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise FileNotFoundError(f"parameter file not found: {path}") from None
     except Exception as e:  # torch raises several kinds for a file that is no checkpoint
-        raise WeightError(f"{path} is not a readable OpenFold .pt checkpoint ({e})") from None
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise WeightError(f"{path} is not a readable OpenFold .pt checkpoint ({reason})") from None
     if not isinstance(sd, dict):
         raise WeightError(f"{path} holds a {type(sd).__name__}, not an OpenFold state dict")
     return openfold_to_deepmind(sd, config)

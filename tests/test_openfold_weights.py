@@ -97,3 +97,28 @@ def test_unknown_key_is_named(deepmind_arrays):
     sd["evoformer.blocks.0.msa_att_row.linear_extra.weight"] = torch.zeros(2, 2)
     with pytest.raises(WeightError, match="evoformer.blocks.0.msa_att_row.linear_extra.weight"):
         ofw.openfold_to_deepmind(sd)
+
+
+def test_load_openfold_params_equals_npz_path(deepmind_arrays, tmp_path):
+    from reference.model import AlphaFold
+    from reference.weights import load_alphafold_params
+
+    # DeepMind's channel sizes and head counts, as many blocks as the haiku model above.
+    config = AlphaFoldConfig(N_evoformer_block=2, N_extra_block=1, N_structure_layer=2, ptm=True)
+    via_npz, via_openfold = AlphaFold(config), AlphaFold(config)
+    load_alphafold_params(via_npz, deepmind_arrays)
+    path = tmp_path / "finetuning_ptm_x.pt"
+    torch.save(_old_names(ofw.deepmind_to_openfold(deepmind_arrays)), path)
+    ofw.load_openfold_params(via_openfold, path)
+    theirs = dict(via_openfold.named_parameters())
+    for name, p in via_npz.named_parameters():
+        assert torch.equal(p, theirs[name]), name
+
+
+def test_bad_checkpoint_files(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(WeightError, match="not a readable OpenFold"):
+        ofw.read_openfold_checkpoint(junk)
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        ofw.read_openfold_checkpoint(tmp_path / "missing.pt")

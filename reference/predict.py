@@ -1,0 +1,198 @@
+"""Predict a structure from an MSA: ``python -m reference.predict MSA.a3m --params FILE --out DIR``.
+
+Writes ``<name>.pdb`` and ``<name>.cif`` (pLDDT in the B-factor column),
+``<name>_scores.json``/``.npz`` (pLDDT, and pTM and PAE for ``_ptm`` weights),
+``<name>_plddt.png``, ``<name>_pae.png`` and ``<name>_msa.png``, where ``<name>`` is
+the a3m file's name without its extension.
+
+Weights: DeepMind's ``params_model_*.npz`` or OpenFold's ``.pt`` checkpoints
+(``python -m reference.download --help`` fetches either). ``--random-weights``
+runs a small random model instead, to try the pipeline in seconds on a CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+WEIGHTS_HELP = (
+    "no weights given: pass --params with DeepMind's params_model_*.npz "
+    "(python -m reference.download params --dest weights/, from "
+    "https://storage.googleapis.com/alphafold/alphafold_params_2022-12-06.tar, CC BY 4.0) "
+    "or an OpenFold .pt checkpoint (python -m reference.download openfold --dest weights/); "
+    "or add --random-weights for a quick run with a small random model"
+)
+
+
+class PredictError(Exception):
+    """A problem with the command's inputs, reported as one line (exit code 2)."""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m reference.predict", description=__doc__.split("\n")[0])
+    p.add_argument("a3m", help="the MSA, query first (a3m, as ColabFold writes it)")
+    p.add_argument("--params", help="params_model_*.npz (DeepMind) or *.pt (OpenFold)")
+    p.add_argument("--model", help="model preset, e.g. model_3_ptm (default: from the params file name)")
+    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--recycles", type=int, help="recycling iterations (default: the config's, 3)")
+    p.add_argument("--chunk-size", type=int, help="rows per call in chunked layers, to save memory")
+    p.add_argument("--precision", choices=("fp32", "tf32", "bf16"), default="fp32")
+    p.add_argument("--seed", type=int, default=0, help="seed of the MSA sampling and BERT masking")
+    p.add_argument("--random-weights", action="store_true", help="a small random model (smoke run)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p.parse_args(argv)
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device, or a PredictError when it is not there."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise PredictError(f"unknown device {name!r} (try cpu or cuda)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise PredictError(f"--device {name}: CUDA is not available here (use --device cpu)")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise PredictError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise PredictError(f"--device {name}: MPS is not available here (use --device cpu)")
+    return device
+
+
+def model_name_for(params: str | None, explicit: str | None) -> str:
+    """The config preset: ``--model``, else the npz name, else ``model_1[_ptm]`` for OpenFold."""
+    if explicit:
+        return explicit
+    name = Path(params).name if params else ""
+    if m := re.fullmatch(r"params_(model_[1-5](?:_ptm)?)\.npz", name):
+        return m.group(1)
+    return "model_1_ptm" if "ptm" in name or not name.endswith(".pt") else "model_1"
+
+
+def build_model(args, device: torch.device):
+    """``AlphaFold`` with its weights on ``device``."""
+    from .config import model_config, tiny_config
+    from .model import AlphaFold
+    from .weights import WeightError, load_npz
+
+    settings = dict(chunk_size=args.chunk_size, precision=args.precision)
+    if args.recycles is not None:
+        settings["num_recycle"] = args.recycles
+    if args.random_weights:
+        torch.manual_seed(args.seed)
+        return AlphaFold(tiny_config(**settings)).to(device).eval()
+    if not args.params:
+        raise PredictError(WEIGHTS_HELP)
+    path = Path(args.params)
+    if not path.is_file():
+        raise PredictError(f"--params {path}: no such file")
+    try:
+        # The preset only sets the extra-MSA depth; block counts and heads come from the file.
+        settings["max_extra_msa"] = model_config(model_name_for(args.params, args.model)).max_extra_msa
+    except ValueError as e:
+        raise PredictError(f"--model: {e}") from None
+    try:
+        if path.suffix == ".pt":
+            from .openfold_weights import read_openfold_checkpoint
+
+            arrays = read_openfold_checkpoint(path)
+        else:
+            arrays = load_npz(str(path))
+        model = AlphaFold.from_params(arrays, **settings)
+    except WeightError as e:
+        raise PredictError(f"--params {path}: {e}") from None
+    return model.to(device).eval()
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        predict(args)
+    except PredictError as e:
+        print("error: " + " ".join(str(e).split()), file=sys.stderr)  # always one line
+        return 2
+    return 0
+
+
+def predict(args) -> dict[str, Path]:
+    """Run the whole pipeline for parsed arguments; return the written files."""
+    from . import plots, protein_io
+    from .a3m import A3MError, read_a3m
+    from .features import build_features
+
+    device = resolve_device(args.device)
+    if args.precision == "tf32":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    try:
+        msa = read_a3m(args.a3m)
+    except FileNotFoundError:
+        raise PredictError(f"{args.a3m}: no such file") from None
+    except A3MError as e:
+        raise PredictError(str(e)) from None
+    model = build_model(args, device)
+    config = model.config
+    generator = torch.Generator().manual_seed(args.seed)
+    batch = build_features(
+        msa, num_recycle=config.num_recycle, max_msa_clusters=config.max_msa_clusters,
+        max_extra_msa=config.max_extra_msa, generator=generator,
+    )
+    batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+    start = time.perf_counter()
+    with torch.no_grad():
+        out = run_with_progress(model, batch, config.num_recycle, progress=not args.quiet)
+    seconds = time.perf_counter() - start
+    result = _scores(out, config)
+    name = Path(args.a3m).stem
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    aatype = batch["aatype"][0] if batch["aatype"].dim() > 1 else batch["aatype"]
+    structure = (out["final_atom_positions"], out["final_atom_mask"], aatype, result["plddt"])
+    files = {"pdb": out_dir / f"{name}.pdb", "cif": out_dir / f"{name}.cif"}
+    files["pdb"].write_text(protein_io.to_pdb(*structure))
+    files["cif"].write_text(protein_io.to_mmcif(*structure, name=name))
+    files["scores"], _ = protein_io.save_scores(out_dir / f"{name}_scores", **result)
+    figures = {"plddt": plots.plot_plddt(result["plddt"])}
+    if result.get("pae") is not None:
+        figures["pae"] = plots.plot_pae(result["pae"], result.get("max_pae"))
+    figures["msa"] = plots.plot_msa_coverage(msa.sequences)
+    for key, fig in figures.items():
+        files[key] = out_dir / f"{name}_{key}.png"
+        fig.savefig(files[key], dpi=100)
+    mean = float(np.mean(result["plddt"]))
+    ptm = f", pTM {float(result['ptm']):.3f}" if result.get("ptm") is not None else ""
+    print(f"{name}: {len(msa.query)} residues, {len(msa)} sequences, mean pLDDT {mean:.1f}{ptm}, "
+          f"{seconds:.1f} s on {device}; wrote {out_dir}/")
+    return files
+
+
+def run_with_progress(model, batch, num_recycle: int, progress: bool = True) -> dict:
+    """``model(batch, num_recycle)``, pass by pass, with a progress bar over the passes."""
+    from tqdm.auto import tqdm
+
+    prev = None
+    for r in tqdm(range(num_recycle + 1), desc="recycling", unit="pass", disable=not progress):
+        out = model.forward_pass(model.pass_features(batch, r, num_recycle + 1), prev)
+        prev = out["prev"]
+    return out
+
+
+def _scores(out: dict, config) -> dict:
+    """pLDDT [N_res], and pTM / PAE [N_res, N_res] / max PAE when the model has the head."""
+    result = {"plddt": out["plddt"]}
+    if "predicted_aligned_error" in out:
+        # The last PAE bin centre (31.75 Å): breaks up to pae_max_error_bin, centres + half a step.
+        step = config.pae_max_error_bin / (config.N_pae_bins - 2)
+        max_pae = out.get("max_predicted_aligned_error", config.pae_max_error_bin + 1.5 * step)
+        result.update(pae=out["predicted_aligned_error"], ptm=out["ptm"], max_pae=float(max_pae))
+    return {k: v.detach().float().cpu().numpy() if torch.is_tensor(v) else v for k, v in result.items()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
