@@ -442,3 +442,56 @@ def test_build_features_matches_af2_layout(af2, tautomerase):
     for channel, tol in ((22, 0.02), (21, 0.03), (23, 0.03)):
         a, b = ours["msa_feat"][..., channel].mean(), theirs["msa_feat"][..., channel].mean()
         assert abs(a - b) < tol, (channel, a, b)
+
+
+def test_one_pass_equals_af2_given_its_choices(af2, tautomerase, monkeypatch):
+    """AF2's whole pipeline (one pass) and our ``sample_msa_features`` agree exactly
+    once ours is fed AF2's random choices: its two shuffles (recorded) and its BERT
+    output (read back from its msa_feat). This checks the order of the steps: BERT
+    before clustering, clustering over all extra rows before the crop, padding."""
+    from alphafold.model import config
+    from alphafold.model import features as af2_features
+
+    from reference import features as ours_module
+
+    shuffles = []
+    original = af2["tf"].random_shuffle
+
+    def recording_shuffle(value, seed=None, name=None):
+        shuffles.append(np.asarray(original(value, seed=seed, name=name)))
+        return shuffles[-1]
+
+    monkeypatch.setattr(af2["tf"], "random_shuffle", recording_shuffle)
+    num_clusters, num_extra = 96, 300
+    cfg = config.model_config("model_3_ptm")
+    cfg.data.common.num_recycle = 0
+    cfg.data.common.max_extra_msa = num_extra
+    cfg.data.eval.max_msa_clusters = num_clusters
+    msa, deletions = af2_raw_msa(af2, tautomerase)
+    raw = af2["pipeline"].make_sequence_features(tautomerase.query, "q", 59)
+    hhblits_order = np.argsort(af2["rc"].MAP_HHBLITS_AATYPE_TO_OUR_AATYPE)
+    raw.update(msa=hhblits_order[msa].astype(np.int32), deletion_matrix_int=deletions,
+               num_alignments=np.full(59, len(msa), np.int32))
+    theirs = {k: v[0] for k, v in af2_features.np_example_to_features(raw, cfg, 5).items()}
+    assert len(shuffles) == 2
+
+    order = torch.from_numpy(np.concatenate([[0], shuffles[0]])).long()
+    bert_msa = t(theirs["msa_feat"][:, :, :23]).argmax(-1)
+    monkeypatch.setattr(ours_module, "sample_msa_indices",
+                        lambda *_: (order[:num_clusters], order[num_clusters:]))
+    monkeypatch.setattr(ours_module, "make_masked_msa",
+                        lambda *_: (bert_msa, t(theirs["bert_mask"])))
+    monkeypatch.setattr(ours_module, "crop_extra_indices",
+                        lambda *_: torch.from_numpy(shuffles[1][:num_extra]).long())
+    ours = ours_module.sample_msa_features(
+        t(msa).long(), t(deletions).float(), hhblits_profile(t(msa).long()), g(),
+        num_clusters, num_extra,
+    )
+    assert torch.equal(bert_msa, t(theirs["true_msa"]).long().where(
+        t(theirs["bert_mask"]) == 0, bert_msa))  # BERT changed only masked positions
+    for key in ("msa_mask", "extra_msa", "extra_has_deletion", "extra_msa_mask"):
+        assert np.array_equal(ours[key].numpy(), theirs[key]), key
+    exact = [*range(0, 24), *range(25, 48)]
+    assert torch.equal(ours["msa_feat"][..., exact], t(theirs["msa_feat"])[..., exact])
+    assert (ours["msa_feat"] - t(theirs["msa_feat"])).abs().max() < 1e-6
+    assert (ours["extra_deletion_value"] - t(theirs["extra_deletion_value"])).abs().max() < 1e-6
