@@ -5,6 +5,7 @@ Commands:
   status [DIR]      which exercises pass for your code (DIR holds student/; default: ./ or tutorials/)
   course DIR        create an nbgrader course (instructor tools)
   autograde ...     grade a class (instructor tools)
+  verify ...        re-check one submission outside its notebook (instructor tools)
 """
 
 import importlib
@@ -16,6 +17,7 @@ COMMANDS = {
     # The instructor tools are imported only when used (they need nbgrader).
     "course": "grader.instructor",
     "autograde": "grader.instructor",
+    "verify": "grader.instructor",
 }
 
 
