@@ -9,6 +9,7 @@ A random subset of the rows not picked (``N_extra = 1024``) goes to the extra-MS
 Random steps take a CPU ``torch.Generator`` (draws are float32 on the CPU whatever
 the dtype and device of the data, so one seed gives one sample); the deterministic
 steps take tensors only.
+
 Residue classes (``NUM_CLASSES`` = 23, AF order): 0..19 amino acids
 ``ARNDCQEGHILKMFPSTWYV``, 20 = X, 21 = gap ``-``, 22 = the BERT mask token.
 """

@@ -1,5 +1,7 @@
 """a3m parsing: equal to AF2's parser, clear errors, nothing lost."""
 
+import string
+
 import pytest
 
 from reference.a3m import A3M, A3MError, parse_a3m, read_a3m, split_insertions
@@ -52,7 +54,9 @@ def test_hand_made_alignment():
         [2, 0, 0, 1, 0],
         [0, 0, 0, 0, 0],
     ]
-    assert a3m.descriptions == ["query description", "hit1  with spaces", "hit2", "hit3"]
+    assert a3m.descriptions == [
+        "query description", "hit1  with spaces", "hit2", "hit3"
+    ]
     assert a3m.query == "ACDEF" and len(a3m) == 4
 
 
@@ -103,7 +107,8 @@ def test_real_msa_loses_no_letter(real, name):
         elif not line.startswith("#"):
             row.append(line.strip())
     letters = sum(len(line) for r in rows for line in r)
-    trailing = sum(len("".join(r)) - len("".join(r).rstrip("abcdefghijklmnopqrstuvwxyz")) for r in rows)
+    joined = ["".join(r) for r in rows]
+    trailing = sum(len(r) - len(r.rstrip(string.ascii_lowercase)) for r in joined)
     kept = sum(len(s) for s in ours.sequences) + sum(map(sum, ours.deletion_matrix))
     assert kept + trailing == letters
     assert len(ours) == text.count("\n>") + text.startswith(">")
