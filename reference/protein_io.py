@@ -9,6 +9,7 @@ the B-factor column of every atom of its residue, so any viewer can colour by it
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ def _as_numpy(x) -> np.ndarray:
 
 
 def _atoms(atom_positions, atom_mask, aatype, plddt, residue_index):
-    """Yield (resname, res_number, atom_name, element, xyz, b_factor) for every present atom."""
+    """Yield (position 1..N_res, resname, res_number, atom_name, element, xyz, b_factor)
+    for every present atom."""
     pos = _as_numpy(atom_positions).astype(np.float64)
     mask = _as_numpy(atom_mask)
     aatype = _as_numpy(aatype).astype(np.int64)
@@ -48,7 +50,7 @@ def _atoms(atom_positions, atom_mask, aatype, plddt, residue_index):
         for a, name in enumerate(rc.atom_types):
             if mask[i, a] > 0.5:
                 # atom37 names start with their element (N, C, O, S): no two-letter elements.
-                yield resname, int(numbers[i]), name, name[0], pos[i, a], float(b[i, a])
+                yield i + 1, resname, int(numbers[i]), name, name[0], pos[i, a], float(b[i, a])
 
 
 def to_pdb(atom_positions, atom_mask, aatype, plddt=None, residue_index=None, chain_id: str = "A") -> str:
@@ -60,7 +62,7 @@ def to_pdb(atom_positions, atom_mask, aatype, plddt=None, residue_index=None, ch
     lines = []
     serial = 0
     last = None
-    for resname, resseq, name, element, xyz, b in _atoms(
+    for _, resname, resseq, name, element, xyz, b in _atoms(
         atom_positions, atom_mask, aatype, plddt, residue_index
     ):
         serial += 1
@@ -93,6 +95,7 @@ def to_mmcif(
     """One chain as a minimal mmCIF: entity, polymer sequence and an ``_atom_site`` loop
     with pLDDT in ``B_iso_or_equiv``. Arguments as ``to_pdb``; ``name`` is the data block."""
     aatype_np = _as_numpy(aatype).astype(np.int64)
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "prediction"  # a CIF block name has no spaces
     lines = [f"data_{name}", "#", f"_entry.id {name}", "#"]
     lines += ["loop_", "_entity.id", "_entity.type", "1 polymer", "#"]
     lines += ["loop_", "_entity_poly_seq.entity_id", "_entity_poly_seq.num",
@@ -102,12 +105,12 @@ def to_mmcif(
         lines.append(f"1 {i + 1} {rc.restype_1to3.get(one, 'UNK')} n")
     lines += ["#", "loop_"] + [f"_atom_site.{f}" for f in _ATOM_SITE_FIELDS]
     serial = 0
-    for resname, resseq, atom, element, xyz, b in _atoms(
+    for seq_id, resname, resseq, atom, element, xyz, b in _atoms(
         atom_positions, atom_mask, aatype, plddt, residue_index
     ):
         serial += 1
         lines.append(
-            f"ATOM {serial} {element} {atom} . {resname} {chain_id} 1 {resseq} ? "
+            f"ATOM {serial} {element} {atom} . {resname} {chain_id} 1 {seq_id} ? "
             f"{xyz[0]:.3f} {xyz[1]:.3f} {xyz[2]:.3f} 1.00 {b:.2f} "
             f"{resseq} {resname} {chain_id} {atom} 1"
         )

@@ -87,3 +87,33 @@ def test_module_entry_point_exits_2_without_traceback(a3m, tmp_path):
         capture_output=True, text=True,
     )
     assert run.returncode == 2 and "Traceback" not in run.stderr and run.stderr.startswith("error: no weights given")
+
+
+@pytest.fixture(scope="module")
+def small_deepmind_arrays(haiku):
+    """Random arrays in DeepMind's layout (full widths, 2 + 1 blocks), small values."""
+    from test_openfold_weights import _deepmind_shapes
+
+    rng = np.random.default_rng(0)
+    return {k: (0.02 * rng.standard_normal(s)).astype(np.float32) for k, s in sorted(_deepmind_shapes(haiku).items())}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["npz", "pt"])
+def test_params_files_through_the_cli(small_deepmind_arrays, a3m, tmp_path, capsys, kind):
+    """DeepMind's npz layout (and OpenFold's .pt) with random arrays, loaded by the CLI."""
+    from reference.openfold_weights import deepmind_to_openfold
+
+    arrays = small_deepmind_arrays
+    if kind == "npz":
+        params = tmp_path / "params_model_2_ptm.npz"
+        np.savez(params, **arrays)
+    else:
+        params = tmp_path / "finetuning_ptm_2.pt"
+        torch.save(deepmind_to_openfold(arrays), params)
+    out = tmp_path / "out"
+    argv = [str(a3m), "--out", str(out), "--params", str(params), "--device", "cpu", "--recycles", "0", "--quiet"]
+    assert predict.main(argv) == 0, capsys.readouterr().err
+    scores = json.loads((out / "toy_scores.json").read_text())
+    assert np.isfinite(scores["plddt"]).all() and np.isfinite(scores["ptm"])
+    assert (out / "toy.pdb").stat().st_size > 0

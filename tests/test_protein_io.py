@@ -99,3 +99,12 @@ def test_scores_json_and_npz(tmp_path):
     back = protein_io.load_scores(npz_path)
     np.testing.assert_allclose(back["pae"], pae, rtol=1e-6)
     assert float(back["ptm"]) == pytest.approx(0.61234)
+
+
+def test_mmcif_numbering_and_block_name():
+    pos, mask, aatype, plddt = _structure()
+    text = protein_io.to_mmcif(pos, mask, aatype, plddt, residue_index=[10, 11, 12], name="my protein")
+    assert text.startswith("data_my_protein\n")
+    first_atom = next(line for line in text.splitlines() if line.startswith("ATOM"))
+    fields = first_atom.split()
+    assert fields[8] == "1" and fields[15] == "10"  # label_seq_id sequential, auth_seq_id the given number
