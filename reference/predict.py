@@ -126,10 +126,7 @@ def predict(args) -> dict[str, Path]:
     from .a3m import A3MError, read_a3m
     from .features import build_features
 
-    device = resolve_device(args.device)
-    if args.precision == "tf32":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    device = resolve_device(args.device)  # (--precision goes into the config: the model applies it)
     try:
         msa = read_a3m(args.a3m)
     except FileNotFoundError:

@@ -81,9 +81,10 @@ def test_missing_cuda_is_one_line_error(a3m, tmp_path, capsys):
     assert "CUDA is not available" in err
 
 
-def test_module_entry_point_exits_2_without_traceback(a3m, tmp_path):
+@pytest.mark.parametrize("module", [["reference.predict"], ["reference", "predict"]])
+def test_module_entry_point_exits_2_without_traceback(a3m, tmp_path, module):
     run = subprocess.run(
-        [sys.executable, "-m", "reference.predict", str(a3m), "--out", str(tmp_path)],
+        [sys.executable, "-m", *module, str(a3m), "--out", str(tmp_path)],
         capture_output=True, text=True,
     )
     assert run.returncode == 2 and "Traceback" not in run.stderr and run.stderr.startswith("error: no weights given")
