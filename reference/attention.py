@@ -29,9 +29,11 @@ def mask_bias(mask: torch.Tensor) -> torch.Tensor:
 class Attention(nn.Module):
     """Gated multi-head attention with optional additive biases.
 
-    SI Algorithm 7 "MSARowAttentionWithPairBias", lines 2 and 4–7: the attention
-    core shared by the MSA row and column attention (Alg. 7, 8) and the triangle
-    attention (Alg. 13, 14).
+    SI Alg. 7, lines 2 and 4–7: the attention core shared by the MSA row and column
+    attention (SI Alg. 7, 8) and the triangle attention (SI Alg. 13, 14). Each head
+    h scores every query i against every key j, ``q_i^h . k_j^h / sqrt(c)`` plus the
+    biases, turns the scores into weights with a softmax over j, averages the values
+    ``v_j^h`` with them, and gates the result with ``sigmoid(Linear(q_x_i))``.
 
     Args:
         c_q: channels of the query input.
@@ -81,7 +83,7 @@ class Attention(nn.Module):
         ### BEGIN SOLUTION
         logits = (q * self.c**-0.5) @ k.transpose(-1, -2)
         for b in biases:
-            logits = logits + b
+            logits += b  # in place: one copy of the [*, N_head, Q, K] logits less
         a = torch.softmax(logits, dim=-1)
         ### END SOLUTION
 
@@ -106,11 +108,12 @@ class Attention(nn.Module):
 
 
 class GlobalAttention(nn.Module):
-    """Gated global attention: one query per head, averaged over the sequence.
+    """Gated global attention: one query per head, averaged over the sequences.
 
-    SI Algorithm 19 "MSAColumnGlobalAttention", lines 2–7. The keys and values have
-    a single head shared by all query heads, so the cost is linear in the number of
-    sequences.
+    SI Alg. 19, lines 2–7 (the body of ``MSAColumnGlobalAttention``). The keys and
+    values have a single head shared by all query heads, and every sequence gets the
+    same attention result (only its gate differs), so the cost is linear in the
+    number of sequences.
 
     Args:
         c_in: channels of the input.
@@ -138,7 +141,8 @@ class GlobalAttention(nn.Module):
         Returns:
             [*, N_seq, c_out] the gated output, one row per element.
         """
-        # SI Alg. 19, line 2: the query is the masked mean over the sequences.
+        # SI Alg. 19, lines 2-3: q = mean over the kept sequences of LinearNoBias(m);
+        # averaging m first gives the same (no bias) for less work, as AF2 does.
         # Hint: divide by (number of kept rows + 1e-10), as AF2 does.
         # q: [*, N_head, c] (scaled by 1/sqrt(c)); k, v: [*, N_seq, c]
         ### BEGIN SOLUTION
@@ -148,20 +152,20 @@ class GlobalAttention(nn.Module):
         k, v = self.linear_k(m), self.linear_v(m)
         ### END SOLUTION
 
-        # SI Alg. 19, line 4: a = softmax over the sequences, masked keys get -1e9.
+        # SI Alg. 19, line 5: a = softmax over the sequences t, masked keys get -1e9.
         # a: [*, N_head, N_seq]
         ### BEGIN SOLUTION
         a = torch.softmax(q @ k.transpose(-1, -2) + mask_bias(mask)[..., None, :], dim=-1)
         ### END SOLUTION
 
-        # SI Alg. 19, lines 3 and 5: gate each sequence's copy of the averaged values.
+        # SI Alg. 19, lines 4 and 6: gate each sequence's copy of the averaged values.
         # o: [*, N_seq, N_head * c]
         ### BEGIN SOLUTION
         o = (a @ v).flatten(-2)[..., None, :]
         o = torch.sigmoid(self.linear_g(m)) * o
         ### END SOLUTION
 
-        # SI Alg. 19, line 6: the output projection.
+        # SI Alg. 19, line 7: the output projection.
         # [*, N_seq, c_out]
         ### BEGIN SOLUTION
         o = self.linear_o(o)

@@ -70,16 +70,14 @@ class MSARowAttentionWithPairBias(nn.Module):
         key_bias = mask_bias(msa_mask.to(m.dtype))[..., None, None, :]
         ### END SOLUTION
 
-        # SI Alg. 7, lines 2 and 4-7: gated self-attention within each row.
-        ### BEGIN SOLUTION
-        o = chunk_layer(
+        # SI Alg. 7, lines 2 and 4-7: gated self-attention within each row, a few
+        # rows at a time (given): self.mha(m, m, (key_bias, pair_bias)) when unchunked.
+        return chunk_layer(
             lambda m, key_bias, pair_bias: self.mha(m, m, (key_bias, pair_bias)),
             {"m": m, "key_bias": key_bias, "pair_bias": pair_bias},
             chunk_size,
             batch_dims=m.dim() - 2,
         )
-        ### END SOLUTION
-        return o
 
 
 class MSAColumnAttention(nn.Module):
@@ -118,16 +116,19 @@ class MSAColumnAttention(nn.Module):
         key_bias = mask_bias(msa_mask.to(m.dtype)).transpose(-1, -2)[..., None, None, :]
         ### END SOLUTION
 
-        # SI Alg. 8, lines 1-6: layer norm, then gated self-attention in each column.
+        # SI Alg. 8, line 1
         ### BEGIN SOLUTION
         m = self.layer_norm_m(m)
+        ### END SOLUTION
+
+        # SI Alg. 8, lines 2-6: gated self-attention within each column, a few
+        # columns at a time (given): self.mha(m, m, (key_bias,)) when unchunked.
         o = chunk_layer(
             lambda m, key_bias: self.mha(m, m, (key_bias,)),
             {"m": m, "key_bias": key_bias},
             chunk_size,
             batch_dims=m.dim() - 2,
         )
-        ### END SOLUTION
 
         # Back to [*, N_seq, N_res, c_m]
         ### BEGIN SOLUTION
@@ -172,16 +173,16 @@ class MSAColumnGlobalAttention(nn.Module):
         msa_mask = msa_mask.transpose(-1, -2)
         ### END SOLUTION
 
-        # SI Alg. 19, lines 1-7: layer norm, then global attention in each column.
+        # SI Alg. 19, line 1
         ### BEGIN SOLUTION
         m = self.layer_norm_m(m)
-        o = chunk_layer(
-            self.global_attention,
-            {"m": m, "mask": msa_mask},
-            chunk_size,
-            batch_dims=m.dim() - 2,
-        )
         ### END SOLUTION
+
+        # SI Alg. 19, lines 2-7: global attention within each column, a few columns
+        # at a time (given): self.global_attention(m, msa_mask) when unchunked.
+        o = chunk_layer(
+            self.global_attention, {"m": m, "mask": msa_mask}, chunk_size, batch_dims=m.dim() - 2
+        )
 
         # Back to [*, N_seq, N_res, c_m]
         ### BEGIN SOLUTION

@@ -57,16 +57,14 @@ class TriangleAttentionStartingNode(nn.Module):
         key_bias = mask_bias(pair_mask.to(z.dtype))[..., None, None, :]
         ### END SOLUTION
 
-        # SI Alg. 13, lines 2 and 4-7: gated self-attention within each row i.
-        ### BEGIN SOLUTION
-        o = chunk_layer(
+        # SI Alg. 13, lines 2 and 4-7: gated self-attention within each row i, a few
+        # rows at a time (given): self.mha(z, z, (key_bias, tri_bias)) when unchunked.
+        return chunk_layer(
             lambda z, key_bias, tri_bias: self.mha(z, z, (key_bias, tri_bias)),
             {"z": z, "key_bias": key_bias, "tri_bias": tri_bias},
             chunk_size,
             batch_dims=z.dim() - 2,
         )
-        ### END SOLUTION
-        return o
 
 
 class TriangleAttentionEndingNode(TriangleAttentionStartingNode):

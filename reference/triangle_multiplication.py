@@ -64,7 +64,8 @@ class TriangleMultiplication(nn.Module):
         return o
 
     def _combine(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError("use TriangleMultiplicationOutgoing or ...Incoming")
+        """Sum the edge products over the third node k; each subclass says which edges."""
+        raise NotImplementedError("use TriangleMultiplicationOutgoing or TriangleMultiplicationIncoming")
 
 
 class TriangleMultiplicationOutgoing(TriangleMultiplication):
