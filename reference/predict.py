@@ -45,7 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--chunk-size", type=int, help="rows per call in chunked layers, to save memory")
     p.add_argument("--precision", choices=("fp32", "tf32", "bf16"), default="fp32")
     p.add_argument("--seed", type=int, default=0, help="seed of the MSA sampling and BERT masking")
-    p.add_argument("--random-weights", action="store_true", help="a small random model (smoke run)")
+    p.add_argument("--random-weights", action="store_true",
+                   help="random weights: a small model (smoke run), or the --model preset's size (timings)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
@@ -84,9 +85,13 @@ def build_model(args, device: torch.device):
     settings = dict(chunk_size=args.chunk_size, precision=args.precision)
     if args.recycles is not None:
         settings["num_recycle"] = args.recycles
-    if args.random_weights:
+    if args.random_weights:  # tiny unless a full-size preset is named (for timings)
         torch.manual_seed(args.seed)
-        return AlphaFold(tiny_config(**settings)).to(device).eval()
+        try:
+            config = model_config(args.model, **settings) if args.model else tiny_config(**settings)
+        except ValueError as e:
+            raise PredictError(f"--model: {e}") from None
+        return AlphaFold(config).to(device).eval()
     if not args.params:
         raise PredictError(WEIGHTS_HELP)
     path = Path(args.params)
@@ -136,15 +141,18 @@ def predict(args) -> dict[str, Path]:
     model = build_model(args, device)
     config = model.config
     generator = torch.Generator().manual_seed(args.seed)
+    start = time.perf_counter()
     batch = build_features(
         msa, num_recycle=config.num_recycle, max_msa_clusters=config.max_msa_clusters,
         max_extra_msa=config.max_extra_msa, generator=generator,
     )
     batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-    start = time.perf_counter()
+    feature_s, start = time.perf_counter() - start, time.perf_counter()
     with torch.no_grad():
         out = run_with_progress(model, batch, config.num_recycle, progress=not args.quiet)
-    seconds = time.perf_counter() - start
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    model_s = time.perf_counter() - start
     result = _scores(out, config)
     name = Path(args.a3m).stem
     out_dir = Path(args.out)
@@ -165,7 +173,7 @@ def predict(args) -> dict[str, Path]:
     mean = float(np.mean(result["plddt"]))
     ptm = f", pTM {float(result['ptm']):.3f}" if result.get("ptm") is not None else ""
     print(f"{name}: {len(msa.query)} residues, {len(msa)} sequences, mean pLDDT {mean:.1f}{ptm}, "
-          f"{seconds:.1f} s on {device}; wrote {out_dir}/")
+          f"features {feature_s:.2f} s, model {model_s:.2f} s on {device}; wrote {out_dir}/")
     return files
 
 

@@ -73,6 +73,7 @@ def test_bad_inputs_are_one_line_errors(a3m, tmp_path, capsys):
     broken.write_text(">q\nMKV\n>s\nMK\n")
     assert "broken.a3m" in _error(capsys, [str(broken), "--out", out, "--random-weights"])
     assert "no such file" in _error(capsys, [str(tmp_path / "missing.a3m"), "--out", out, "--random-weights"])
+    assert "--model" in _error(capsys, [str(a3m), "--out", out, "--random-weights", "--model", "model_9"])
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message when CUDA is missing")
