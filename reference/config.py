@@ -62,8 +62,6 @@ class AlphaFoldConfig:
     N_query_points: int = 4  # SI Alg. 22: N_query_points = 4
     N_point_values: int = 8  # SI Alg. 22: N_point_values = 8
     c_resnet: int = 128  # SI Alg. 20, line 11 / Alg. 24: angle ResNet c = 128
-    N_resnet_block: int = 2  # SI Alg. 20, line 11: 2 residual blocks
-    N_transition_layer: int = 3  # SI Alg. 20, lines 8-9: 3 layers in the transition
     position_scale: float = 10.0  # SI Alg. 20, line 20: nm -> Angstrom factor 10
 
     # --- heads (SI §1.9) ---
@@ -118,11 +116,30 @@ def model_config(name: str = "model_1_ptm", **overrides) -> AlphaFoldConfig:
 
 
 def tiny_config(**overrides) -> AlphaFoldConfig:
-    """A small profile for tests: real channel sizes, few blocks, few sequences."""
+    """A small profile for fast tests: few blocks, narrow channels, few sequences."""
     cfg = AlphaFoldConfig(
+        c_m=24,
+        c_z=16,
+        c_s=40,
+        c_e=8,
         N_extra_block=1,
+        c_extra_att=4,
+        N_head_extra=2,
         N_evoformer_block=2,
-        N_structure_layer=2,
+        c_msa_att=8,
+        N_head_msa=3,
+        c_opm=6,
+        c_tri_mul=12,
+        c_tri_att=8,
+        N_head_tri=2,
+        transition_n=2,
+        N_structure_layer=3,
+        c_ipa=8,
+        N_head_ipa=4,
+        N_query_points=3,
+        N_point_values=5,
+        c_resnet=16,
+        c_plddt=16,
         ptm=True,
         num_recycle=1,
         max_msa_clusters=8,

@@ -183,6 +183,32 @@ TABLES["RecyclingEmbedder"] = {
     "layer_norm_z": LayerNorm("prev_pair_norm"),
 }
 TABLES["ExtraMsaEmbedder"] = {"linear": Linear("extra_msa_activations")}
+_TRUNK = "alphafold_iteration/evoformer"  # AF2's EmbeddingsAndEvoformer
+TABLES["AlphaFold"] = {  # under the file's top scope "alphafold"
+    "input_embedder": Child(_TRUNK),
+    "recycling_embedder": Child(_TRUNK),
+    "extra_msa_embedder": Child(_TRUNK),
+    "extra_msa_stack": Child(_TRUNK),
+    "evoformer": Child(_TRUNK),
+    "linear_single": Linear(f"{_TRUNK}/single_activations"),  # SI Alg. 6, line 12
+    "structure_module": Child("alphafold_iteration/structure_module"),
+    "heads": Child("alphafold_iteration"),
+}
+TABLES["AuxiliaryHeads"] = {
+    "predicted_lddt": Child("predicted_lddt_head"),
+    "distogram": Child("distogram_head"),
+    "masked_msa": Child("masked_msa_head"),
+    "experimentally_resolved": Child("experimentally_resolved_head"),
+}
+TABLES["AuxiliaryHeadsPTM"] = {
+    **TABLES["AuxiliaryHeads"],
+    "predicted_aligned_error": Child("predicted_aligned_error_head"),
+}
+# Arrays of a params_model_*.npz that this model deliberately leaves unused.
+IGNORED_PREFIXES = {
+    f"alphafold/{_TRUNK}/{name}": "templates are not used by this model"
+    for name in ("template_embedding", "template_single_embedding", "template_projection")
+}
 
 
 # --- structure module and heads ---
@@ -345,3 +371,54 @@ def load_npz(path: str) -> dict[str, np.ndarray]:
         raise FileNotFoundError(f"parameter file not found: {path}") from None
     except (ValueError, OSError, EOFError) as e:
         raise WeightError(f"{path} is not a readable params_model_*.npz file ({e})") from None
+
+
+# --- model loading (embedders and model) ---
+import zipfile  # noqa: E402  (only the model loader needs it)
+
+def read_params(path_or_arrays: str | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """The arrays of a params file (a path), or the arrays themselves."""
+    if isinstance(path_or_arrays, Mapping):
+        return path_or_arrays
+    try:
+        return load_npz(path_or_arrays)
+    except zipfile.BadZipFile as e:  # a truncated download, or a damaged array
+        raise WeightError(f"{path_or_arrays} is damaged or truncated ({e})") from None
+
+
+def infer_model_sizes(arrays: Mapping[str, np.ndarray]) -> dict:
+    """The config values a params file fixes: block counts (the leading axis of the
+    stacked arrays) and whether it has the predicted-aligned-error (pTM) head."""
+    def blocks(stack: str) -> int:
+        prefix = f"alphafold/{_TRUNK}/{stack}/"
+        counts = {a.shape[0] for k, a in arrays.items() if k.startswith(prefix)}
+        if len(counts) != 1:
+            found = "no arrays" if not counts else f"block counts {sorted(counts)}"
+            raise WeightError(f"parameter file has {found} under {prefix!r}: not an AF2 monomer file")
+        return counts.pop()
+
+    return {
+        "N_evoformer_block": blocks("evoformer_iteration"),
+        "N_extra_block": blocks("extra_msa_stack"),
+        "ptm": any(k.startswith("alphafold/alphafold_iteration/predicted_aligned_error_head/") for k in arrays),
+    }
+
+
+def load_alphafold_params(model: nn.Module, path_or_arrays: str | Mapping[str, np.ndarray]) -> set[str]:
+    """Load a ``params_model_*.npz`` (a path, or its arrays) into an ``AlphaFold``.
+
+    Strict: every model parameter is filled and every array is used, except the
+    template arrays (``IGNORED_PREFIXES``). A file whose block counts differ from
+    the model's is refused with both counts named; build the model with
+    ``AlphaFold.from_params`` to size it from the file. Returns the keys used.
+    """
+    arrays = read_params(path_or_arrays)
+    sizes, c = infer_model_sizes(arrays), model.config
+    for name, want in (("N_evoformer_block", c.N_evoformer_block), ("N_extra_block", c.N_extra_block), ("ptm", c.ptm)):
+        if sizes[name] != want:
+            raise WeightError(f"parameter file has {name} = {sizes[name]}, the model {want}")
+    outside = sorted(k for k in arrays if not k.startswith("alphafold/"))
+    if outside:
+        raise WeightError(f"array {outside[0]!r} of the parameter file is outside the 'alphafold' scope")
+    return load_params(model, arrays, "alphafold", ignore=IGNORED_PREFIXES)
+
