@@ -153,7 +153,7 @@ def read_a3m(path: str | Path) -> A3M:
     """Read and parse an a3m (or single-sequence FASTA) file; see ``parse_a3m``."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is dropped
     except UnicodeDecodeError as error:
         raise A3MError(str(path), None, f"not a text file ({error})") from None
     return parse_a3m(text, source=str(path))

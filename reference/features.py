@@ -144,6 +144,7 @@ def hhblits_profile(
     Returns:
         [N_res, 22] each column's class frequencies (rows sum to 1).
     """
+    # [N_res, 22]: the mean over rows of the one-hot encoding (22 classes)
     ### BEGIN SOLUTION
     profile = F.one_hot(msa, 22).to(dtype).mean(0)
     ### END SOLUTION
@@ -164,6 +165,7 @@ def target_feat(
     Returns:
         [*, N_res, 22]: channel 0 = has_break, channels 1..21 = one-hot(aatype, 21).
     """
+    # [*, N_res, 22]: a zero channel, then one-hot(aatype, 21), in ``dtype``
     ### BEGIN SOLUTION
     has_break = torch.zeros(*aatype.shape, 1, dtype=dtype, device=aatype.device)
     feat = torch.cat([has_break, F.one_hot(aatype, 21).to(dtype)], dim=-1)
@@ -221,6 +223,8 @@ def make_msa_feat(
         [N_clust, N_res, 49].
     """
     dtype = deletion_matrix.dtype
+    # [N_clust, N_res, 49]: concatenate the five parts in the order above;
+    # has_deletion = clamp(deletion_matrix, 0, 1), values through deletion_value
     ### BEGIN SOLUTION
     feat = torch.cat(
         [
@@ -254,6 +258,7 @@ def extra_msa_feat(
         [*, N_extra, N_res, 25].
     """
     dtype = extra_has_deletion.dtype
+    # [*, N_extra, N_res, 25]
     ### BEGIN SOLUTION
     feat = torch.cat(
         [
@@ -270,6 +275,7 @@ def extra_msa_feat(
 def pad_rows(x: torch.Tensor, num_rows: int) -> torch.Tensor:
     """Zero-pad the first dimension of ``x`` to exactly ``num_rows`` (AF2's
     ``make_fixed_size``). ``x``: [N, ...] with N <= num_rows."""
+    # [num_rows, ...]: x.new_zeros keeps the dtype and device
     ### BEGIN SOLUTION
     padding = x.new_zeros(num_rows - x.shape[0], *x.shape[1:])
     padded = torch.cat([x, padding], dim=0)

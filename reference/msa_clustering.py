@@ -64,6 +64,7 @@ def crop_extra_indices(
     Returns:
         [min(N_extra, num_extra)] indices into the extra rows, in random order.
     """
+    # Hint: one torch.randperm(num_extra, generator=...), then keep the first ones.
     ### BEGIN SOLUTION
     keep = torch.randperm(num_extra, generator=generator)[:max_extra_msa]
     ### END SOLUTION
@@ -150,6 +151,8 @@ def make_masked_msa(
         [N_clust, N_res] 1 where a position was chosen (profile's dtype).
     """
     probs = bert_probabilities(msa, profile)
+    # [N_clust, N_res]: draw u1 (positions: u1 < replace_fraction), then u2 for
+    # sample_categorical; keep msa where not chosen
     ### BEGIN SOLUTION
     chosen = torch.rand(msa.shape, generator=generator) < replace_fraction
     u = torch.rand(msa.shape, generator=generator)

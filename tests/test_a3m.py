@@ -152,5 +152,11 @@ def test_read_a3m_names_the_path(tmp_path):
         read_a3m(path)
 
 
+def test_read_a3m_drops_a_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.a3m"
+    path.write_bytes(b"\xef\xbb\xbf>q\nACDE\n")
+    assert read_a3m(path).sequences == ["ACDE"]
+
+
 def test_returns_a3m_dataclass():
     assert isinstance(parse_a3m(">q\nA\n"), A3M)
