@@ -181,3 +181,34 @@ def test_repair_restores_metadata_by_source_and_puts_back_deleted_cells():
     assert ids == ["m", "t1", None, "t2"]
     assert flags == ["nbgrader metadata restored on 2 cells",
                      "1 deleted/unrecognised released cells put back"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ROOT / "tutorials" / "01_features.ipynb").exists(),
+                    reason="lesson 1 not built: python -m grader build")
+def test_lesson_1_class(tmp_path):
+    """The real Lesson 1: reference code as the student's gets full marks (also from a
+    Colab-stripped notebook), one module left as a stub loses exactly its exercises."""
+    course = tmp_path / "course"
+    create_course(course, root=ROOT)
+    info = json.loads((course / "course.json").read_text())
+    points = info["lessons"]["01_features"]
+    modules = sorted({n.split(".")[0] for n in points})
+    release = json.loads((course / "release" / "01_features" / "01_features.ipynb").read_text())
+    subs = tmp_path / "subs"
+    for name, nb, stub in [("full", release, None), ("colab", _colab_stripped(json.loads(json.dumps(release))), None),
+                           ("partial", release, "msa_clustering")]:
+        (subs / name / "student").mkdir(parents=True)
+        (subs / name / "01_features.ipynb").write_text(json.dumps(nb))
+        for m in modules:
+            src = ROOT / ("tutorials/student" if m == stub else "reference") / f"{m}.py"
+            shutil.copy(src, subs / name / "student" / f"{m}.py")
+    rows = {r["student"]: r for r in autograde(course, subs, tmp_path / "grades.csv")}
+    total = sum(points.values())
+    lost = sum(p for n, p in points.items() if n.startswith("msa_clustering."))
+    _expect(rows["full"], total, nb=total)
+    _expect(rows["colab"], total, nb=total, flag="metadata restored")
+    _expect(rows["partial"], total - lost, nb=total - lost)

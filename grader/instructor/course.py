@@ -101,9 +101,11 @@ def source_notebook(nb: dict) -> dict:
 
 
 def student_modules(root: Path = ROOT) -> list[str]:
-    """``student/<module>.py`` paths graded as submitted (all but the package __init__)."""
+    """``student/<module>.py`` paths graded as submitted: the stubs with exercises. The
+    package ``__init__`` and the given infrastructure modules are restored from source."""
     stubs = root / "tutorials" / "student"
-    return [f"student/{p.name}" for p in sorted(stubs.glob("*.py")) if p.name != "__init__.py"]
+    return [f"student/{p.name}" for p in sorted(stubs.glob("*.py"))
+            if p.name != "__init__.py" and "# YOUR CODE HERE" in p.read_text()]
 
 
 def create_course(course: Path, root: Path = ROOT, timeout: int = 60,

@@ -194,7 +194,9 @@ def _place_one(course, student, lesson, files, modules, needed, single_lesson):
     dest = course / "submitted" / student / lesson
     if dest.exists():
         shutil.rmtree(dest)
-    (dest / "student").mkdir(parents=True)
+    dest.mkdir(parents=True)
+    stubs = course / "source" / lesson / "student"
+    shutil.copytree(stubs, dest / "student")  # the given modules; the student's files follow
     release_path = course / "release" / lesson / f"{lesson}.ipynb"
     release = json.loads(release_path.read_text())
     flags = []
@@ -217,13 +219,11 @@ def _place_one(course, student, lesson, files, modules, needed, single_lesson):
         flags.append(f"notebook invalid ({str(exc).splitlines()[0]}); released notebook graded")
         nb = json.loads(json.dumps(release))
     (dest / f"{lesson}.ipynb").write_text(json.dumps(nb, indent=1, ensure_ascii=False))
-    stubs = course / "source" / lesson / "student"
     for module in modules:
         name = Path(module).name
         src = chosen.get(name)
-        if src is None:
-            if Path(name).stem in needed:
-                flags.append(f"{module} not submitted; stub used")
-            src = stubs / name
-        shutil.copy(src, dest / "student" / name)
+        if src is not None:
+            shutil.copy(src, dest / "student" / name)
+        elif Path(name).stem in needed:
+            flags.append(f"{module} not submitted; stub used")
     return flags
