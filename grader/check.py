@@ -26,7 +26,7 @@ import torch
 from . import CheckFailed, exercises
 from .cases import Exercise, ModuleCase, init_parameters
 from .diagnose import checker_error, compare, describe_exception
-from .tensor_io import TREE, dumps, flatten, load_npz, loads
+from .tensor_io import TREE, dumps, flatten, load_npz, loads, same_content
 
 ROOT = Path(__file__).resolve().parents[1]
 TENSOR_DIR = ROOT / "data" / "reference_tensors"
@@ -144,7 +144,25 @@ def _check_params(expected: dict, got: dict) -> str | None:
 
 
 def _check(ex: Exercise, fn, hidden: bool) -> tuple[str | None, int]:
-    data = _expected(ex, hidden)
+    problem, n_cases = _verdict(ex, fn, hidden, _expected(ex, hidden))
+    if problem is not None and not hidden and _platform_differs(ex):
+        # This machine's reference differs from the saved one (another torch version's
+        # random stream, say): judge against the reference computed here.
+        problem, n_cases = _verdict(ex, fn, hidden, compute_expected(ex, hidden=False))
+    return problem, n_cases
+
+
+def _platform_differs(ex: Exercise) -> bool:
+    """Whether the reference run here disagrees with the saved reference tensors."""
+    try:
+        live = compute_expected(ex, hidden=False, mutants=False)
+    except Exception:  # no reference here: the saved tensors are all there is
+        return False
+    saved = _expected(ex, hidden=False)
+    return not same_content(live, {k: saved[k] for k in live if k in saved})
+
+
+def _verdict(ex: Exercise, fn, hidden: bool, data: dict) -> tuple[str | None, int]:
     cases = ex.cases(hidden)
     outputs, first = [], None
     for case in cases:

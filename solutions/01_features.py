@@ -375,7 +375,7 @@ plt.show()
 #
 # Your progress over all lessons (your saved files, checked in a separate process):
 
-# %%
+# %% tags=["status"]
 from grader import status
 
 status.show(lessons=[1])
