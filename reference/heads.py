@@ -176,7 +176,8 @@ def compute_predicted_aligned_error(
     # Hint: pae_bin_centers gives the centres.
     # pae: [*, N_res, N_res]
     ### BEGIN SOLUTION
-    centers = pae_bin_centers(logits.shape[-1], max_error_bin, logits.dtype, logits.device)
+    N_bins = logits.shape[-1]
+    centers = pae_bin_centers(N_bins, max_error_bin, logits.dtype, logits.device)
     pae = (torch.softmax(logits, dim=-1) * centers).sum(-1)
     ### END SOLUTION
     return pae
@@ -202,7 +203,8 @@ def compute_ptm(
     if residue_weights is None:
         residue_weights = logits.new_ones(logits.shape[:-2])
     w = residue_weights.to(logits.dtype)
-    centers = pae_bin_centers(logits.shape[-1], max_error_bin, logits.dtype, logits.device)
+    N_bins = logits.shape[-1]
+    centers = pae_bin_centers(N_bins, max_error_bin, logits.dtype, logits.device)
 
     # d0 from the number of residues (clipped at 19 so d0 stays positive).
     # d0: [*, 1, 1]
@@ -214,7 +216,8 @@ def compute_ptm(
     # The expected TM-score term of every pair, E[f(e_ij)] = sum_b p_ijb f(centre_b).
     # tm: [*, N_res, N_res]
     ### BEGIN SOLUTION
-    tm = (torch.softmax(logits, dim=-1) * (1 / (1 + (centers / d0[..., None]) ** 2))).sum(-1)
+    f = 1 / (1 + (centers / d0[..., None]) ** 2)
+    tm = (torch.softmax(logits, dim=-1) * f).sum(-1)
     ### END SOLUTION
 
     # Weighted mean over j for each alignment frame i, then the best i (weighted by w_i).

@@ -51,7 +51,9 @@ class InvariantPointAttention(nn.Module):
         self.linear_q = nn.Linear(c_s, N_head * c)
         self.linear_kv = nn.Linear(c_s, N_head * 2 * c)
         self.linear_q_points = nn.Linear(c_s, N_head * 3 * N_query_points)
-        self.linear_kv_points = nn.Linear(c_s, N_head * 3 * (N_query_points + N_point_values))
+        self.linear_kv_points = nn.Linear(
+            c_s, N_head * 3 * (N_query_points + N_point_values)
+        )
         self.linear_b = nn.Linear(c_z, N_head)
         # softplus(log(e - 1)) = 1: every head starts with gamma^h = 1.
         self.head_weights = nn.Parameter(torch.full((N_head,), math.log(math.e - 1)))
@@ -83,7 +85,8 @@ class InvariantPointAttention(nn.Module):
         # q, k, v: [*, N_res, N_head, c]
         ### BEGIN SOLUTION
         q = self.linear_q(s).unflatten(-1, (self.N_head, self.c))
-        k, v = self.linear_kv(s).unflatten(-1, (self.N_head, 2 * self.c)).split(self.c, dim=-1)
+        kv = self.linear_kv(s).unflatten(-1, (self.N_head, 2 * self.c))
+        k, v = kv.split(self.c, dim=-1)
         ### END SOLUTION
         return q, k, v
 
@@ -99,7 +102,8 @@ class InvariantPointAttention(nn.Module):
         # and move the coordinate axis last.
         # q_pts: [*, N_res, N_head, P_q, 3]; kv_pts: [*, N_res, N_head, P_q + P_v, 3]
         ### BEGIN SOLUTION
-        q_pts = self.linear_q_points(s).unflatten(-1, (3, self.N_head, P_q)).movedim(-3, -1)
+        q_pts = self.linear_q_points(s).unflatten(-1, (3, self.N_head, P_q))
+        q_pts = q_pts.movedim(-3, -1)
         kv_pts = self.linear_kv_points(s).unflatten(-1, (3, self.N_head, P_q + P_v))
         kv_pts = kv_pts.movedim(-3, -1)
         ### END SOLUTION
@@ -141,9 +145,12 @@ class InvariantPointAttention(nn.Module):
 
         # SI Alg. 22, line 7, point term:
         # - w_L * gamma^h * w_C / 2 * sum_p |T_i ∘ q_hip - T_j ∘ k_hjp|^2,
-        # gamma^h = softplus(head_weights). d2: [*, N_head, N_res, N_res]
+        # gamma^h = softplus(head_weights).
+        # Hint: broadcast q_pts [*, N_res, 1, ...] against k_pts [*, 1, N_res, ...];
+        # d2 (the sum over points and coordinates): [*, N_res, N_res, N_head].
         ### BEGIN SOLUTION
-        d2 = (q_pts[..., :, None, :, :, :] - k_pts[..., None, :, :, :, :]).square().sum((-1, -2))
+        diff = q_pts[..., :, None, :, :, :] - k_pts[..., None, :, :, :, :]
+        d2 = diff.square().sum((-1, -2))
         gamma = nn.functional.softplus(self.head_weights)
         logits = logits - (w_L * w_C / 2) * gamma[:, None, None] * d2.movedim(-1, -3)
         ### END SOLUTION
@@ -159,7 +166,12 @@ class InvariantPointAttention(nn.Module):
         return a
 
     def _output(
-        self, a: torch.Tensor, v: torch.Tensor, v_pts: torch.Tensor, z: torch.Tensor, r: Rigid
+        self,
+        a: torch.Tensor,
+        v: torch.Tensor,
+        v_pts: torch.Tensor,
+        z: torch.Tensor,
+        r: Rigid,
     ) -> torch.Tensor:
         """SI Alg. 22, lines 8-11: attended values, points and pairs, projected to c_s."""
         # SI Alg. 22, line 8: o_hi = sum_j a_hij v_hj.

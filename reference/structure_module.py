@@ -118,7 +118,9 @@ class AngleResnet(nn.Module):
         N_block: number of residual blocks.
     """
 
-    def __init__(self, c_s: int = 384, c: int = 128, N_torsion: int = 7, N_block: int = 2):
+    def __init__(
+        self, c_s: int = 384, c: int = 128, N_torsion: int = 7, N_block: int = 2
+    ):
         super().__init__()
         self.N_torsion = N_torsion
         self.linear_in = nn.Linear(c_s, c)
@@ -156,7 +158,9 @@ class AngleResnet(nn.Module):
         # SI Alg. 20, line 14: alpha = Linear(relu(a)), one (sin, cos) pair per torsion.
         # alpha_unnormalized: [*, N_res, N_torsion, 2]
         ### BEGIN SOLUTION
-        alpha_unnormalized = self.linear_out(torch.relu(a)).unflatten(-1, (self.N_torsion, 2))
+        alpha_unnormalized = self.linear_out(torch.relu(a)).unflatten(
+            -1, (self.N_torsion, 2)
+        )
         ### END SOLUTION
 
         # Unit vectors for SI Alg. 24: alpha / |alpha|.
@@ -212,7 +216,11 @@ class StructureModule(nn.Module):
         self.angle_resnet = AngleResnet(c_s, c_resnet)
 
     def forward(
-        self, s: torch.Tensor, z: torch.Tensor, aatype: torch.Tensor, seq_mask: torch.Tensor
+        self,
+        s: torch.Tensor,
+        z: torch.Tensor,
+        aatype: torch.Tensor,
+        seq_mask: torch.Tensor,
     ) -> dict[str, torch.Tensor]:
         """Frames, torsion angles and atom positions from the trunk's output.
 

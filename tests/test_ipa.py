@@ -17,7 +17,10 @@ def _ipa() -> InvariantPointAttention:
 
 def _random_rigid(*shape, scale=3.0, generator=None) -> Rigid:
     q = torch.randn(*shape, 4, generator=generator, dtype=torch.float64)
-    return Rigid(quat_to_rot(q), scale * torch.randn(*shape, 3, generator=generator, dtype=torch.float64))
+    return Rigid(
+        quat_to_rot(q),
+        scale * torch.randn(*shape, 3, generator=generator, dtype=torch.float64),
+    )
 
 
 def _inputs(*batch):
@@ -68,7 +71,7 @@ def test_ipa_masked_residues_are_ignored():
     s, z, r, mask = _inputs()
     out = ipa(s, z, r, mask)
     keep = mask.bool()
-    pad = (1 - mask)
+    pad = 1 - mask
     s2 = s + 10 * pad[:, None] * torch.randn_like(s)
     z2 = z + 10 * pad[None, :, None] * torch.randn_like(z)
     trans2 = r.trans + 10 * pad[:, None] * torch.randn_like(r.trans)
@@ -99,8 +102,16 @@ def test_ipa_matches_haiku(haiku):
     trans = 3 * rng.standard_normal((N_RES, 3))
     mask = (rng.random(N_RES) > 0.3).astype(np.float32)
     mask[0] = 1
-    cfg = ConfigDict(dict(num_head=H, num_scalar_qk=C, num_scalar_v=C, num_point_qk=P_Q,
-                          num_point_v=P_V, num_channel=C_S))
+    cfg = ConfigDict(
+        {
+            "num_head": H,
+            "num_scalar_qk": C,
+            "num_scalar_v": C,
+            "num_point_qk": P_Q,
+            "num_point_v": P_V,
+            "num_channel": C_S,
+        }
+    )
     gc = haiku.model_config().model.global_config
 
     def fn(s, z, mask, quat, trans):

@@ -2,9 +2,7 @@
 sharing, and DeepMind's haiku modules."""
 
 import numpy as np
-import pytest
 import torch
-from ml_collections import ConfigDict
 
 from reference.geometry import Rigid, quat_to_rot
 from reference.structure_module import AngleResnet, BackboneUpdate, StructureModule
@@ -12,8 +10,16 @@ from reference.weights import load_params
 
 # Odd toy sizes, none equal to another or to 3, 4, 7, 8, 14, 37.
 N_RES, C_S, C_Z, C_IPA, H, P_Q, P_V, C_RES, N_LAYER = 23, 13, 11, 5, 2, 6, 9, 17, 8
-SIZES = dict(c_s=C_S, c_z=C_Z, c_ipa=C_IPA, N_head=H, N_query_points=P_Q,
-             N_point_values=P_V, c_resnet=C_RES, N_layer=N_LAYER)
+SIZES = {
+    "c_s": C_S,
+    "c_z": C_Z,
+    "c_ipa": C_IPA,
+    "N_head": H,
+    "N_query_points": P_Q,
+    "N_point_values": P_V,
+    "c_resnet": C_RES,
+    "N_layer": N_LAYER,
+}
 
 
 def _aatype(rng) -> np.ndarray:
@@ -38,8 +44,11 @@ def _sm_inputs(*batch, seed=0):
     rng = np.random.default_rng(seed)
     s = torch.tensor(rng.standard_normal((*batch, N_RES, C_S)))
     z = torch.tensor(rng.standard_normal((*batch, N_RES, N_RES, C_Z)))
-    aatype = torch.tensor(np.stack([_aatype(rng) for _ in range(int(np.prod(batch)))])
-                          .reshape(*batch, N_RES)).long()
+    aatype = torch.tensor(
+        np.stack([_aatype(rng) for _ in range(int(np.prod(batch)))]).reshape(
+            *batch, N_RES
+        )
+    ).long()
     return s, z, aatype, torch.tensor(_seq_mask(rng, *batch, N_RES)).double()
 
 
@@ -50,7 +59,9 @@ def test_backbone_update_identity_when_linear_is_zero():
         bu.linear.weight.zero_()
         bu.linear.bias.zero_()
     r = bu(torch.randn(N_RES, C_S, dtype=torch.float64))
-    torch.testing.assert_close(r.rot, torch.eye(3, dtype=torch.float64).expand(N_RES, 3, 3))
+    torch.testing.assert_close(
+        r.rot, torch.eye(3, dtype=torch.float64).expand(N_RES, 3, 3)
+    )
     torch.testing.assert_close(r.trans, torch.zeros(N_RES, 3, dtype=torch.float64))
 
 
@@ -80,7 +91,9 @@ def test_structure_module_outputs_and_one_shared_layer():
     }
     # One set of weights, whatever N_layer is.
     n_params = sum(p.numel() for p in sm.parameters())
-    assert n_params == sum(p.numel() for p in StructureModule(**{**SIZES, "N_layer": 1}).parameters())
+    assert n_params == sum(
+        p.numel() for p in StructureModule(**{**SIZES, "N_layer": 1}).parameters()
+    )
     # CA sits at the origin of the last layer's frame (X has no atoms).
     known = aatype != 20
     ca = out["final_atom14_positions"][known, 1]
@@ -95,12 +108,16 @@ def test_structure_module_masked_residues_do_not_affect_the_others():
     out = sm(s, z, aatype, mask)
     pad = 1 - mask
     s2 = s + 10 * pad[:, None] * torch.randn_like(s)
-    z2 = z + 10 * (pad[:, None, None] + pad[None, :, None]).clamp(max=1) * torch.randn_like(z)
+    z2 = z + 10 * (pad[:, None, None] + pad[None, :, None]).clamp(
+        max=1
+    ) * torch.randn_like(z)
     out2 = sm(s2, z2, aatype, mask)
     keep = mask.bool()
     for key in ("frames", "angles"):
         torch.testing.assert_close(out2[key][:, keep], out[key][:, keep])
-    torch.testing.assert_close(out2["final_atom_positions"][keep], out["final_atom_positions"][keep])
+    torch.testing.assert_close(
+        out2["final_atom_positions"][keep], out["final_atom_positions"][keep]
+    )
 
 
 def test_structure_module_batch_dims():
@@ -110,7 +127,12 @@ def test_structure_module_batch_dims():
     one = sm(s[1, 0], z[1, 0], aatype[1, 0], mask[1, 0])
     assert out["frames"].shape == (N_LAYER, 2, 1, N_RES, 4, 4)
     torch.testing.assert_close(out["frames"][:, 1, 0], one["frames"])
-    for key in ("single", "final_atom14_positions", "final_atom_positions", "final_atom_mask"):
+    for key in (
+        "single",
+        "final_atom14_positions",
+        "final_atom_positions",
+        "final_atom_mask",
+    ):
         torch.testing.assert_close(out[key][1, 0], one[key])
 
 
@@ -157,7 +179,7 @@ def test_backbone_update_matches_haiku(haiku):
 
 
 def test_angle_resnet_matches_haiku(haiku):
-    from alphafold.model import folding, quat_affine
+    from alphafold.model import folding
 
     c, gc = _sm_config(haiku)
     rng = np.random.default_rng(5)
@@ -188,12 +210,22 @@ def test_structure_module_matches_haiku(haiku):
     batch = _batch(aatype, _seq_mask(rng, N_RES))
 
     def fn(s, z, batch):
-        out = folding.StructureModule(c, gc)({"single": s, "pair": z}, batch, is_training=False)
+        out = folding.StructureModule(c, gc)(
+            {"single": s, "pair": z}, batch, is_training=False
+        )
         sc = out["sidechains"]
-        keys = ("traj", "final_atom14_positions", "final_atom14_mask",
-                "final_atom_positions", "final_atom_mask")
-        return ({k: out[k] for k in keys} | {"single": out["representations"]["structure_module"],
-                "angles": sc["angles_sin_cos"], "unnormalized_angles": sc["unnormalized_angles_sin_cos"]})
+        keys = (
+            "traj",
+            "final_atom14_positions",
+            "final_atom14_mask",
+            "final_atom_positions",
+            "final_atom_mask",
+        )
+        return {k: out[k] for k in keys} | {
+            "single": out["representations"]["structure_module"],
+            "angles": sc["angles_sin_cos"],
+            "unnormalized_angles": sc["unnormalized_angles_sin_cos"],
+        }
 
     flat, theirs = haiku.run_haiku(fn, s, z, batch)
     assert all(k.startswith("structure_module/") for k in flat)
