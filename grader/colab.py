@@ -12,7 +12,8 @@ In Colab, :func:`setup`
   Colab's notebook package);
 - optionally mounts Google Drive and keeps the student's work there: on the first run
   the stubs of ``tutorials/student/`` are copied to ``MyDrive/af2-course/student/``; later
-  runs copy only files that are new in the course and never overwrite the student's work;
+  runs add new lessons' stubs and refresh the given (non-exercise) files, and never
+  overwrite a file the student writes in;
 - puts the student package (Drive copy or clone) and the course on ``sys.path``.
 """
 
@@ -91,8 +92,14 @@ def install_missing() -> list[str]:
     return todo
 
 
+def _is_exercise_file(path: Path) -> bool:
+    """A file the student writes in (the others are given and kept up to date)."""
+    return path.name != "__init__.py" and "# YOUR CODE HERE" in path.read_text()
+
+
 def persist_in_drive(course_student: Path, drive_work: Path) -> Path:
-    """Keep the student's work in Drive: copy stubs that Drive lacks, overwrite nothing.
+    """Keep the student's work in Drive: copy the exercise files Drive lacks and never
+    overwrite one; given files (package ``__init__``, helpers) follow the course.
 
     Returns the folder that holds the ``student`` package to import (``drive_work``).
     """
@@ -100,9 +107,10 @@ def persist_in_drive(course_student: Path, drive_work: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for src in sorted(course_student.rglob("*.py")):
         dest = target / src.relative_to(course_student)
-        if not dest.exists():  # a new lesson's stub; existing work stays untouched
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest)
+        if dest.exists() and (_is_exercise_file(src) or dest.read_bytes() == src.read_bytes()):
+            continue  # the student's work stays untouched
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest)
     return drive_work
 
 

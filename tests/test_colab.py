@@ -31,7 +31,9 @@ def fake_colab(monkeypatch, tmp_path):
     stubs = root / "tutorials" / "student"
     stubs.mkdir(parents=True)
     (stubs / "__init__.py").write_text("")
-    (stubs / "features.py").write_text("def parse_a3m(text):\n    raise NotImplementedError()\n")
+    (stubs / "features.py").write_text(
+        "def parse_a3m(text):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+    )
     monkeypatch.setattr(colab, "repo_root", lambda: root)
     monkeypatch.setattr(colab, "DRIVE_WORK", tmp_path / "drive" / "MyDrive" / "af2-course")
     monkeypatch.chdir(tmp_path)
@@ -65,10 +67,12 @@ def test_drive_copies_stubs_once_and_keeps_existing_work(fake_colab):
     assert work.read_text() == (fake_colab.stubs / "features.py").read_text()
 
     work.write_text("def parse_a3m(text):\n    return 'mine'\n")  # the student's work
-    (fake_colab.stubs / "attention.py").write_text("# a new lesson's stub\n")
+    (fake_colab.stubs / "attention.py").write_text("# a new lesson's stub\n# YOUR CODE HERE\n")
+    (fake_colab.stubs / "__init__.py").write_text("# a newer package file\n")
     colab.setup(use_drive=True)
     assert work.read_text() == "def parse_a3m(text):\n    return 'mine'\n"
-    assert (fake_colab.work / "attention.py").read_text() == "# a new lesson's stub\n"
+    assert (fake_colab.work / "attention.py").read_text().startswith("# a new lesson's stub")
+    assert (fake_colab.work / "__init__.py").read_text() == "# a newer package file\n"
 
 
 def test_drive_declined_falls_back_to_the_session(fake_colab, monkeypatch, capsys):
