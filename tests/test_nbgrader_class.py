@@ -17,9 +17,9 @@ import pytest
 
 pytest.importorskip("nbgrader", reason="instructor tools: pip install -e '.[instructor]'")
 
-from grader.instructor.autograde import autograde  # noqa: E402
-from grader.instructor.course import create_course, hidden_call  # noqa: E402
-from grader.instructor.submissions import repair, student_id  # noqa: E402
+from grader.instructor.autograde import autograde
+from grader.instructor.course import create_course, hidden_call
+from grader.instructor.submissions import repair, student_id
 
 FIXTURE = Path(__file__).parent / "nbgrader_fixture"
 LESSON = "01_mini"

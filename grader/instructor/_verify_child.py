@@ -21,9 +21,10 @@ os.dup2(2, 1)
 sys.stdout = sys.stderr
 _token = job["token"]
 
-import numpy  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional  # noqa: E402
+# Imported now so that their namespaces are recorded before any student code runs.
+import numpy  # noqa: F401
+import torch
+import torch.nn.functional
 
 check = importlib.import_module(job["check_module"])
 registry = getattr(check, "exercises", None)
