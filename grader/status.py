@@ -20,7 +20,8 @@ from pathlib import Path
 from . import exercises
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT_S = 30.0
+TIMEOUT_S = 30.0  # per exercise
+STARTUP_S = 30.0  # a fresh worker imports torch first
 
 
 def student_dir(path: str | Path | None = None) -> Path:
@@ -53,9 +54,10 @@ def _run_lesson(names: list[str], home: Path, timeout: float) -> dict[str, dict]
         )
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)], daemon=True).start()
+        started = False
         while todo:
             try:
-                line = lines.get(timeout=timeout)
+                line = lines.get(timeout=timeout + (0 if started else STARTUP_S))
             except queue.Empty:
                 proc.kill()
                 results[todo.pop(0)] = dict(passed=False, message=f"✗ no answer within {timeout:.0f} s (an endless loop?)")
@@ -70,6 +72,7 @@ def _run_lesson(names: list[str], home: Path, timeout: float) -> dict[str, dict]
                 continue  # something your code printed
             if item.get("name") == todo[0]:
                 results[todo.pop(0)] = item
+                started = True
         proc.stdout.close()
         proc.kill()
         proc.wait()
@@ -116,7 +119,13 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--worker"]:
         _worker(argv[1:])
         return 0
-    print(report(argv[0] if argv else None))
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m grader status", description=__doc__.splitlines()[0])
+    parser.add_argument("dir", nargs="?", help="the folder that holds student/ (default: . or tutorials/)")
+    parser.add_argument("--lesson", type=int, action="append", help="only this lesson (repeatable)")
+    args = parser.parse_args(argv)
+    print(report(args.dir, args.lesson))
     return 0
 
 
