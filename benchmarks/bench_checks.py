@@ -38,7 +38,11 @@ def main() -> int:
     parser.add_argument("--lesson", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    names = [n for n in exercises.all_exercises() if args.lesson in (None, exercises.lesson_of(n))]
+    names = [
+        n
+        for n in exercises.all_exercises()
+        if args.lesson in (None, exercises.lesson_of(n))
+    ]
     width = max(map(len, names))
     print(f"{'exercise':<{width}}  {'pass ms':>8}  {'fail ms':>8}  {'hidden ms':>9}")
     slowest = 0.0
@@ -47,11 +51,15 @@ def main() -> int:
         ref = ex.reference()
         times = [
             timed(name, ref, False, args.repeat),
-            timed(name, ex.mutants[0].fn, False, args.repeat) if ex.mutants else float("nan"),
+            timed(name, ex.mutants[0].fn, False, args.repeat)
+            if ex.mutants
+            else float("nan"),
             timed(name, ref, True, args.repeat),
         ]
         slowest = max(slowest, *(t for t in times if t == t))
-        print(f"{name:<{width}}  {times[0] * 1e3:8.1f}  {times[1] * 1e3:8.1f}  {times[2] * 1e3:9.1f}")
+        print(
+            f"{name:<{width}}  {times[0] * 1e3:8.1f}  {times[1] * 1e3:8.1f}  {times[2] * 1e3:9.1f}"
+        )
     print(f"slowest: {slowest * 1e3:.1f} ms (limit {LIMIT_S * 1e3:.0f} ms)")
     return 0 if slowest < LIMIT_S else 1
 

@@ -44,7 +44,9 @@ def generate(root: Path = ROOT) -> dict[Path, bytes]:
             try:
                 ex.reference()
             except (ImportError, AttributeError) as exc:
-                raise BuildError(f"grader/exercises/{module}.py: {ex.name}: {exc}") from None
+                raise BuildError(
+                    f"grader/exercises/{module}.py: {ex.name}: {exc}"
+                ) from None
             arrays.update(compute_expected(ex, hidden=False))
         out[root / "data" / "reference_tensors" / f"{module}.npz"] = npz_bytes(arrays)
     return out

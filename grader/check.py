@@ -66,20 +66,26 @@ def run(name: str, fn=None, hidden: bool = False) -> Result:
     seconds = time.perf_counter() - start
     if problem is None:
         cases = f"{n_cases} case{'s' * (n_cases != 1)}"
-        message = f"✓ {name}: passed ({cases}, {ex.points} point{'s' * (ex.points != 1)})"
+        message = (
+            f"✓ {name}: passed ({cases}, {ex.points} point{'s' * (ex.points != 1)})"
+        )
         return Result(name, True, message, seconds, ex.points)
     return Result(name, False, f"✗ {name}: {problem}", seconds, ex.points)
 
 
 # --- expected outputs ---------------------------------------------------------------
-def compute_expected(ex: Exercise, hidden: bool, mutants: bool = True) -> dict[str, np.ndarray]:
+def compute_expected(
+    ex: Exercise, hidden: bool, mutants: bool = True
+) -> dict[str, np.ndarray]:
     """Reference (and mutant) outputs for every case: ``{key: array}`` with JSON trees."""
     arrays: dict[str, np.ndarray] = {}
     reference = ex.reference()
     cases = ex.cases(hidden)
     labels = [case.label for case in cases]
     if len(set(labels)) != len(labels) or any("/" in label for label in labels):
-        raise ValueError(f"{ex.name}: case labels must be unique and without '/': {labels}")
+        raise ValueError(
+            f"{ex.name}: case labels must be unique and without '/': {labels}"
+        )
     for case in cases:
         prefix = f"{ex.attr}/{case.label}"
         out, params = _call(reference, case)
@@ -139,7 +145,11 @@ def _check_params(expected: dict, got: dict) -> str | None:
             "parameter names differ from the reference (they must match to load the "
             f"real weights): missing {missing}, unexpected {unexpected}"
         )
-    wrong = [f"{n} is {got[n]}, expected {expected[n]}" for n in expected if got[n] != expected[n]]
+    wrong = [
+        f"{n} is {got[n]}, expected {expected[n]}"
+        for n in expected
+        if got[n] != expected[n]
+    ]
     return f"parameter shapes: {'; '.join(wrong)}" if wrong else None
 
 
@@ -168,17 +178,27 @@ def _verdict(ex: Exercise, fn, hidden: bool, data: dict) -> tuple[str | None, in
     for case in cases:
         prefix = f"{ex.attr}/{case.label}"
         if f"{prefix}/out/{TREE}" not in data:
-            return f"no saved reference for case {case.label!r}: run `python -m grader build`", 0
+            return (
+                f"no saved reference for case {case.label!r}: run `python -m grader build`",
+                0,
+            )
         expected_params = data.get(f"{prefix}/{PARAMS}")
         try:
             with _isolated(fn, ex):
-                got, _ = _call(fn, case, None if expected_params is None else loads(expected_params))
+                got, _ = _call(
+                    fn,
+                    case,
+                    None if expected_params is None else loads(expected_params),
+                )
         except _ParameterMismatch as exc:
             return f"{_checked(ex, case)}{exc}", len(cases)
         except Exception as exc:
             if first is not None:
                 break
-            return f"{_checked(ex, case)}{checker_error(exc) or describe_exception(exc)}", len(cases)
+            return (
+                f"{_checked(ex, case)}{checker_error(exc) or describe_exception(exc)}",
+                len(cases),
+            )
         outputs.append(got)
         if first is None:
             tree = loads(data[f"{prefix}/out/{TREE}"])
@@ -195,7 +215,9 @@ def _verdict(ex: Exercise, fn, hidden: bool, data: dict) -> tuple[str | None, in
 
 def _checked(ex: Exercise, case) -> str:
     args, kwargs = case.build()
-    shown = [_describe(a) for a in args] + [f"{k}={_describe(v)}" for k, v in kwargs.items()]
+    shown = [_describe(a) for a in args] + [
+        f"{k}={_describe(v)}" for k, v in kwargs.items()
+    ]
     call = f"{ex.attr}({', '.join(shown)})"
     if isinstance(case, ModuleCase):
         init = ", ".join(f"{k}={v!r}" for k, v in case.init.items())
@@ -219,9 +241,12 @@ def _probable_mistake(ex: Exercise, data, cases, outputs) -> str:
     for i, mutant in enumerate(ex.mutants):
         if not mutant.diagnose:
             continue
-        trees = [loads(data[f"{ex.attr}/{case.label}/mutant{i}/{TREE}"]) for case in cases]
+        trees = [
+            loads(data[f"{ex.attr}/{case.label}/mutant{i}/{TREE}"]) for case in cases
+        ]
         if all(
-            tree["t"] != "raised" and compare(tree, data, got, atol=ex.atol, rtol=ex.rtol) is None
+            tree["t"] != "raised"
+            and compare(tree, data, got, atol=ex.atol, rtol=ex.rtol) is None
             for tree, got in zip(trees, outputs)
         ):
             return f"\n   Probable mistake: {mutant.diagnosis}"

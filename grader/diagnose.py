@@ -22,7 +22,8 @@ import torch
 
 GRADER_DIR = str(Path(__file__).resolve().parent)
 LIBRARY_DIRS = tuple(
-    str(Path(p).resolve()) for p in {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}
+    str(Path(p).resolve())
+    for p in {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}
 )
 
 
@@ -40,7 +41,11 @@ def compare(node: dict, arrays: dict, got, where: str = "output", atol=1e-8, rto
     if kind == "str":
         if not isinstance(got, str):
             return f"{where} is a {type(got).__name__}, expected a str"
-        return None if got == node["v"] else f"{where} is {_short(got)}, expected {_short(node['v'])}"
+        return (
+            None
+            if got == node["v"]
+            else f"{where} is {_short(got)}, expected {_short(node['v'])}"
+        )
     if kind in ("list", "tuple"):
         if not isinstance(got, (list, tuple)):
             return f"{where} is a {type(got).__name__}, expected a {kind} of {len(node['items'])}"
@@ -89,7 +94,9 @@ def _compare_number(expected, got, where, atol, rtol):
     if isinstance(got, np.generic):
         got = got.item()
     if not isinstance(got, (bool, int, float)):
-        return f"{where} is a {type(got).__name__}, expected a {type(expected).__name__}"
+        return (
+            f"{where} is a {type(got).__name__}, expected a {type(expected).__name__}"
+        )
     if isinstance(expected, float):
         ok = math.isclose(got, expected, rel_tol=rtol, abs_tol=atol)
     else:
@@ -111,7 +118,9 @@ def _compare_array(node, expected: np.ndarray, got, where, atol, rtol):
                 "tensors on the inputs' device (device=x.device), not a fixed one"
             )
         dtype = str(got.dtype)
-        got = got.detach().numpy() if got.dtype != torch.bfloat16 else got.float().numpy()
+        got = (
+            got.detach().numpy() if got.dtype != torch.bfloat16 else got.float().numpy()
+        )
         if dtype != node["dtype"]:
             return f"{where} has dtype {dtype}, expected {node['dtype']}{_dtype_hint(node['dtype'])}"
     elif not isinstance(got, np.ndarray):
@@ -131,7 +140,11 @@ def _dtype_hint(expected: str) -> str:
 
 def _shape_hint(got, expected) -> str:
     if sorted(got) == sorted(expected) and len(set(expected)) == len(expected):
-        order = next(p for p in permutations(range(len(got))) if tuple(got[i] for i in p) == tuple(expected))
+        order = next(
+            p
+            for p in permutations(range(len(got)))
+            if tuple(got[i] for i in p) == tuple(expected)
+        )
         return f": the right sizes in the wrong order (transposed? permute{order} would fix it)"
     return ""
 
@@ -170,13 +183,16 @@ def _compare_values(expected: np.ndarray, got: np.ndarray, where, atol, rtol):
 def _student_frames(exc: BaseException) -> list:
     """The traceback frames outside the checker and the libraries."""
     return [
-        f for f in traceback.extract_tb(exc.__traceback__)
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
         if not os.path.realpath(f.filename).startswith((GRADER_DIR,) + LIBRARY_DIRS)
     ]
 
 
 def _student_frame(exc: BaseException):
-    return (_student_frames(exc) or traceback.extract_tb(exc.__traceback__) or [None])[-1]
+    return (_student_frames(exc) or traceback.extract_tb(exc.__traceback__) or [None])[
+        -1
+    ]
 
 
 def checker_error(exc: BaseException) -> str | None:

@@ -22,7 +22,11 @@ def data_path(*parts: str) -> Path:
 def reference_of(fn):
     """The reference function or class with the same name as ``fn`` (a ``student.*`` one)."""
     module = getattr(fn, "__module__", "") or ""
-    name = module.split(".", 1)[1] if module.startswith("student.") else module.split(".")[-1]
+    name = (
+        module.split(".", 1)[1]
+        if module.startswith("student.")
+        else module.split(".")[-1]
+    )
     return getattr(importlib.import_module(f"reference.{name}"), fn.__name__)
 
 
@@ -31,5 +35,7 @@ def yours_or_reference(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        print(f"(your {fn.__name__} is not written yet: this cell uses the reference one)")
+        print(
+            f"(your {fn.__name__} is not written yet: this cell uses the reference one)"
+        )
         return reference_of(fn)(*args, **kwargs)

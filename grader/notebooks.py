@@ -56,7 +56,9 @@ def notebook_text(solution: Path, registry: dict, lesson_of) -> str:
     nb = jupytext.reads(solution.read_text(), fmt="py:percent")
     setup = [c for c in nb.cells if "setup" in c.metadata.get("tags", [])]
     if len(setup) != 1 or nb.cells[0] is not setup[0]:
-        raise BuildError(f"{solution}: the first cell must be the one cell tagged setup")
+        raise BuildError(
+            f"{solution}: the first cell must be the one cell tagged setup"
+        )
     setup[0].source = setup_cell_source()
     _check_cells(solution, nb.cells, registry, lesson_of)
     top = nbformat.v4.new_markdown_cell(badge(f"tutorials/{solution.stem}.ipynb"))
@@ -64,12 +66,18 @@ def notebook_text(solution: Path, registry: dict, lesson_of) -> str:
     cells = [top] + nb.cells
     for i, cell in enumerate(cells):
         cell.id = f"cell-{i:03d}"
-        cell.metadata = {k: cell.metadata[k] for k in KEEP_METADATA if k in cell.metadata}
+        cell.metadata = {
+            k: cell.metadata[k] for k in KEEP_METADATA if k in cell.metadata
+        }
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     out = nbformat.v4.new_notebook(cells=cells)
     out.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "kernelspec": {
+            "display_name": "Python 3",
+            "language": "python",
+            "name": "python3",
+        },
         "language_info": {"name": "python"},
     }
     nbformat.validate(out)
@@ -91,10 +99,14 @@ def _check_cells(solution: Path, cells, registry: dict, lesson_of) -> None:
                 f"cell but {registry[name].points} in grader/exercises"
             )
         if f'"{name}"' not in cell.source:
-            raise BuildError(f"{solution}: the check cell of {name} does not check {name!r}")
+            raise BuildError(
+                f"{solution}: the check cell of {name} does not check {name!r}"
+            )
         seen.append(name)
     expected = [n for n in registry if lesson_of(n) == lesson]
     missing = sorted(set(expected) - set(seen))
     doubled = sorted({n for n in seen if seen.count(n) > 1})
     if missing or doubled:
-        raise BuildError(f"{solution}: exercises without a check cell {missing}, checked twice {doubled}")
+        raise BuildError(
+            f"{solution}: exercises without a check cell {missing}, checked twice {doubled}"
+        )

@@ -38,33 +38,53 @@ def _worker(names: list[str]) -> None:
 
     for name in names:
         result = check.run(name)
-        line = dict(name=name, passed=result.passed, message=result.message, seconds=result.seconds)
+        line = dict(
+            name=name,
+            passed=result.passed,
+            message=result.message,
+            seconds=result.seconds,
+        )
         print(json.dumps(line), flush=True)
 
 
 def _run_lesson(names: list[str], home: Path, timeout: float) -> dict[str, dict]:
     env = {k: v for k, v in os.environ.items() if k != "AF2_USE_REFERENCE"}
-    env["PYTHONPATH"] = os.pathsep.join([str(home), str(ROOT), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(home), str(ROOT), env.get("PYTHONPATH", "")]
+    )
     results: dict[str, dict] = {}
     todo = list(names)
     while todo:
         proc = subprocess.Popen(
             [sys.executable, "-m", "grader.status", "--worker", *todo],
-            cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            cwd=home,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)], daemon=True).start()
+        threading.Thread(
+            target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)],
+            daemon=True,
+        ).start()
         started = False
         while todo:
             try:
                 line = lines.get(timeout=timeout + (0 if started else STARTUP_S))
             except queue.Empty:
                 proc.kill()
-                results[todo.pop(0)] = dict(passed=False, message=f"✗ no answer within {timeout:.0f} s (an endless loop?)")
+                results[todo.pop(0)] = dict(
+                    passed=False,
+                    message=f"✗ no answer within {timeout:.0f} s (an endless loop?)",
+                )
                 break
             if line is None:  # the worker died
                 proc.wait()
-                results[todo.pop(0)] = dict(passed=False, message=f"✗ your code crashed Python (exit code {proc.returncode})")
+                results[todo.pop(0)] = dict(
+                    passed=False,
+                    message=f"✗ your code crashed Python (exit code {proc.returncode})",
+                )
                 break
             try:
                 item = json.loads(line)
@@ -79,7 +99,11 @@ def _run_lesson(names: list[str], home: Path, timeout: float) -> dict[str, dict]
     return results
 
 
-def report(path: str | Path | None = None, lessons: list[int] | None = None, timeout: float = TIMEOUT_S) -> str:
+def report(
+    path: str | Path | None = None,
+    lessons: list[int] | None = None,
+    timeout: float = TIMEOUT_S,
+) -> str:
     """The status table as text."""
     home = student_dir(path)
     by_lesson: dict[int, list] = {}
@@ -121,9 +145,17 @@ def main(argv: list[str]) -> int:
         return 0
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m grader status", description=__doc__.splitlines()[0])
-    parser.add_argument("dir", nargs="?", help="the folder that holds student/ (default: . or tutorials/)")
-    parser.add_argument("--lesson", type=int, action="append", help="only this lesson (repeatable)")
+    parser = argparse.ArgumentParser(
+        prog="python -m grader status", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "dir",
+        nargs="?",
+        help="the folder that holds student/ (default: . or tutorials/)",
+    )
+    parser.add_argument(
+        "--lesson", type=int, action="append", help="only this lesson (repeatable)"
+    )
     args = parser.parse_args(argv)
     print(report(args.dir, args.lesson))
     return 0

@@ -40,10 +40,14 @@ def strip_regions(text: str, filename: str) -> str:
         marker = line.strip()
         if marker == BEGIN:
             if inside is not None:
-                raise BuildError(f"{filename}:{number}: nested {BEGIN} (opened at line {inside})")
+                raise BuildError(
+                    f"{filename}:{number}: nested {BEGIN} (opened at line {inside})"
+                )
             inside = number
             indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()\n")
+            out.append(
+                f"{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()\n"
+            )
         elif marker == END:
             if inside is None:
                 raise BuildError(f"{filename}:{number}: {END} without {BEGIN}")
@@ -60,9 +64,13 @@ def strip_regions(text: str, filename: str) -> str:
 def relative_imports(text: str) -> str:
     """``from reference.x import y`` -> ``from .x import y``; ``import reference.x as y``
     -> ``from . import x as y``."""
-    text = re.sub(r"^(\s*)from reference\.(\w+) import", r"\1from .\2 import", text, flags=re.M)
+    text = re.sub(
+        r"^(\s*)from reference\.(\w+) import", r"\1from .\2 import", text, flags=re.M
+    )
     text = re.sub(r"^(\s*)from reference import", r"\1from . import", text, flags=re.M)
-    return re.sub(r"^(\s*)import reference\.(\w+) as", r"\1from . import \2 as", text, flags=re.M)
+    return re.sub(
+        r"^(\s*)import reference\.(\w+) as", r"\1from . import \2 as", text, flags=re.M
+    )
 
 
 def sibling_imports(text: str) -> set[str]:
@@ -79,7 +87,11 @@ def sibling_imports(text: str) -> set[str]:
 
 def student_files(reference_dir: Path, package_init: str) -> dict[str, str]:
     """``{file name: text}`` of the whole student package."""
-    sources = {p.stem: p.read_text() for p in sorted(reference_dir.glob("*.py")) if p.stem != "__init__"}
+    sources = {
+        p.stem: p.read_text()
+        for p in sorted(reference_dir.glob("*.py"))
+        if p.stem != "__init__"
+    }
     files = {"__init__.py": package_init}
     needed: list[str] = []
     for name, text in sources.items():

@@ -69,7 +69,9 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
         for key in sorted(arrays):
             buf = io.BytesIO()
-            array = np.asarray(arrays[key])  # (ascontiguousarray would make 0-d arrays 1-d)
+            array = np.asarray(
+                arrays[key]
+            )  # (ascontiguousarray would make 0-d arrays 1-d)
             array = array if array.flags.c_contiguous else array.copy(order="C")
             np.lib.format.write_array(buf, array, allow_pickle=False)
             info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))

@@ -44,7 +44,9 @@ def mutation_tests(*modules: str, min_mutants: int = 2):
         mutant = exercises.get(name).mutants[index]
         for hidden in (False, True):
             result = check.run(name, mutant.fn, hidden=hidden)
-            assert not result.passed, f"{name}: mutant {mutant.diagnosis!r} passes (hidden={hidden})"
+            assert not result.passed, (
+                f"{name}: mutant {mutant.diagnosis!r} passes (hidden={hidden})"
+            )
             if mutant.diagnose:
                 assert mutant.diagnosis in result.message, result.message
 

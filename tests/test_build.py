@@ -24,7 +24,9 @@ def copy(tmp_path_factory) -> Path:
     """A copy of the sources, built once."""
     root = tmp_path_factory.mktemp("course")
     for folder in ("reference", "solutions"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     build.build(root=root)
     return root
 
@@ -43,7 +45,9 @@ def test_check_names_stale_and_extra_files(copy, monkeypatch):
     text = a3m.read_text()
     extra = copy / "tutorials" / "student" / "leftover.py"
     try:
-        a3m.write_text(text.replace("# Hint:", "# Hint (changed):", 1))  # outside a region
+        a3m.write_text(
+            text.replace("# Hint:", "# Hint (changed):", 1)
+        )  # outside a region
         extra.write_text("")
         # a changed region: deletion_value computes something else
         monkeypatch.setattr(reference.features, "deletion_value", lambda d: d / 3.0)
@@ -61,7 +65,12 @@ def test_check_names_stale_and_extra_files(copy, monkeypatch):
 
 def test_committed_files_are_fresh_and_check_is_fast():
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "grader", "build", "--check"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "build", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert time.perf_counter() - start < 45
 
@@ -109,17 +118,28 @@ def test_notebook_has_badge_setup_cleared_outputs_and_check_metadata(copy):
     assert "".join(cells[1]["source"]) == notebooks.setup_cell_source()
     assert all(c.get("outputs", []) == [] for c in cells)
     checks = [c["metadata"] for c in cells if "check" in c["metadata"].get("tags", [])]
-    lesson1 = {n: e.points for n, e in exercises.all_exercises().items() if exercises.lesson_of(n) == 1}
+    lesson1 = {
+        n: e.points
+        for n, e in exercises.all_exercises().items()
+        if exercises.lesson_of(n) == 1
+    }
     assert {m["exercise"]: m["points"] for m in checks} == lesson1
 
 
 def test_points_must_agree_with_the_registry(tmp_path):
     source = (ROOT / "solutions" / "01_features.py").read_text()
     bad = tmp_path / "01_features.py"
-    bad.write_text(source.replace('points=2 exercise="a3m.split_insertions"', 'points=5 exercise="a3m.split_insertions"'))
+    bad.write_text(
+        source.replace(
+            'points=2 exercise="a3m.split_insertions"',
+            'points=5 exercise="a3m.split_insertions"',
+        )
+    )
     with pytest.raises(BuildError, match="a3m.split_insertions has points=5"):
         notebooks.notebook_text(bad, exercises.all_exercises(), exercises.lesson_of)
-    bad.write_text(source.replace('exercise="features.pad_rows"', 'exercise="features.nothing"'))
+    bad.write_text(
+        source.replace('exercise="features.pad_rows"', 'exercise="features.nothing"')
+    )
     with pytest.raises(BuildError, match="unknown exercise 'features.nothing'"):
         notebooks.notebook_text(bad, exercises.all_exercises(), exercises.lesson_of)
 
@@ -143,7 +163,13 @@ print("ok")
 def _python(code: str, **env) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if k != "AF2_USE_REFERENCE"}
     full.update(PYTHONPATH=os.pathsep.join([str(ROOT / "tutorials"), str(ROOT)]), **env)
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT / "tutorials", env=full, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "tutorials",
+        env=full,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_use_reference_switches_a_component_before_and_after_import():
@@ -152,7 +178,15 @@ def test_use_reference_switches_a_component_before_and_after_import():
 
 
 def test_environment_switch():
-    code = "import student.features as f, student.a3m as a; print(f.__name__, a.__name__)"
-    assert _python(code, AF2_USE_REFERENCE="all").stdout.split() == ["reference.features", "reference.a3m"]
-    assert _python(code, AF2_USE_REFERENCE="features").stdout.split() == ["reference.features", "student.a3m"]
+    code = (
+        "import student.features as f, student.a3m as a; print(f.__name__, a.__name__)"
+    )
+    assert _python(code, AF2_USE_REFERENCE="all").stdout.split() == [
+        "reference.features",
+        "reference.a3m",
+    ]
+    assert _python(code, AF2_USE_REFERENCE="features").stdout.split() == [
+        "reference.features",
+        "student.a3m",
+    ]
     assert "no component 'nope'" in _python(code, AF2_USE_REFERENCE="nope").stderr

@@ -45,14 +45,25 @@ TOY = types.SimpleNamespace(
     LESSON=99,
     EXERCISES=[
         _ToyExercise(
-            "toy.scale_and_norm", points=1,
+            "toy.scale_and_norm",
+            points=1,
             cases=lambda hidden: [Case("batched", lambda: ((randn(1, 3, 7, 5),), {}))],
-            mutants=[Mutant("the norm is over the last axis", lambda x: (2 * x, {"norm": x.norm(dim=0)}))],
+            mutants=[
+                Mutant(
+                    "the norm is over the last axis",
+                    lambda x: (2 * x, {"norm": x.norm(dim=0)}),
+                )
+            ],
         ),
         _ToyExercise(
-            "toy.Toy", points=2,
+            "toy.Toy",
+            points=2,
             cases=lambda hidden: [
-                ModuleCase("batched, masked", dict(c_in=3, c_out=5), lambda: ((randn(2, 2, 7, 3), mask(3, 7)), {}))
+                ModuleCase(
+                    "batched, masked",
+                    dict(c_in=3, c_out=5),
+                    lambda: ((randn(2, 2, 7, 3), mask(3, 7)), {}),
+                )
             ],
         ),
     ],
@@ -86,8 +97,14 @@ def test_failure_raises_check_failed_without_traceback():
     with pytest.raises(CheckFailed) as info:
         check.exercise("toy.scale_and_norm", lambda x: None, hidden=True)
     exc = info.value
-    assert isinstance(exc, AssertionError) and exc.__suppress_context__ and exc.__cause__ is None
-    rendered = "\n".join(exc._render_traceback_())  # what IPython shows instead of a traceback
+    assert (
+        isinstance(exc, AssertionError)
+        and exc.__suppress_context__
+        and exc.__cause__ is None
+    )
+    rendered = "\n".join(
+        exc._render_traceback_()
+    )  # what IPython shows instead of a traceback
     assert "Traceback" not in rendered and "grader/" not in rendered
     assert "did you forget the `return`" in rendered
 
@@ -97,14 +114,29 @@ def test_failure_raises_check_failed_without_traceback():
     [
         (lambda x: [2 * x], "has 1 items, expected 2"),
         (lambda x: "x", "is a str, expected a tuple"),
-        (lambda x: ((2 * x).numpy(), {"norm": x.norm(dim=-1)}), "numpy array, expected a torch.Tensor"),
+        (
+            lambda x: ((2 * x).numpy(), {"norm": x.norm(dim=-1)}),
+            "numpy array, expected a torch.Tensor",
+        ),
         (lambda x: (2 * x.transpose(-1, -2), {"norm": x.norm(dim=-1)}), "transposed?"),
-        (lambda x: ((2 * x).float(), {"norm": x.norm(dim=-1)}), "dtype torch.float32, expected torch.float64"),
-        (lambda x: (2 * x, {"nrm": x.norm(dim=-1)}), "missing ['norm'], unexpected ['nrm']"),
-        (lambda x: (2 * x, {"norm": x.norm(dim=-1) / 0 * 0}), "21 NaN values (first at index (0, 0))"),
+        (
+            lambda x: ((2 * x).float(), {"norm": x.norm(dim=-1)}),
+            "dtype torch.float32, expected torch.float64",
+        ),
+        (
+            lambda x: (2 * x, {"nrm": x.norm(dim=-1)}),
+            "missing ['norm'], unexpected ['nrm']",
+        ),
+        (
+            lambda x: (2 * x, {"norm": x.norm(dim=-1) / 0 * 0}),
+            "21 NaN values (first at index (0, 0))",
+        ),
         (lambda x: (2 * x, {"norm": x.norm(dim=-1) / 0}), "Inf values"),
         (lambda x: (2 * x, {"norm": None}), "output[1]['norm'] is None"),
-        (lambda x: ((2 * x).to("meta"), {"norm": x.norm(dim=-1)}), "is on meta, but the inputs were on the CPU"),
+        (
+            lambda x: ((2 * x).to("meta"), {"norm": x.norm(dim=-1)}),
+            "is on meta, but the inputs were on the CPU",
+        ),
     ],
 )
 def test_wrong_outputs_are_named(fn, expected):
@@ -169,7 +201,10 @@ class WrongShape(Toy):
 
 def test_module_parameter_names_are_checked():
     message = verdict(Renamed, "toy.Toy")
-    assert "missing ['linear_a.bias', 'linear_a.weight'], unexpected ['linear_b.bias', 'linear_b.weight']" in message
+    assert (
+        "missing ['linear_a.bias', 'linear_a.weight'], unexpected ['linear_b.bias', 'linear_b.weight']"
+        in message
+    )
 
 
 def test_module_parameter_shapes_are_checked():
@@ -178,7 +213,10 @@ def test_module_parameter_shapes_are_checked():
 
 def test_module_masks_are_checked():
     message = verdict(NoMask, "toy.Toy")
-    assert "values differ" in message and "Toy(c_in=3, c_out=5)(<[2, 7, 3] float64>, <[7] float64>)" in message
+    assert (
+        "values differ" in message
+        and "Toy(c_in=3, c_out=5)(<[2, 7, 3] float64>, <[7] float64>)" in message
+    )
 
 
 # --- lesson 1 stubs and isolation ----------------------------------------------------------
@@ -204,24 +242,39 @@ def test_every_stub_fails_with_not_implemented(stub_package):
         assert f"of {ex.module}.py (in " in result.message
 
 
-def test_other_exercises_are_the_reference_while_one_is_checked(stub_package, monkeypatch):
+def test_other_exercises_are_the_reference_while_one_is_checked(
+    stub_package, monkeypatch
+):
     """make_msa_feat calls deletion_value: a stubbed deletion_value costs no points twice."""
     import student.features as features
     from reference.features import make_msa_feat
 
     code = make_msa_feat.__code__
-    mine = types.FunctionType(code, features.__dict__, "make_msa_feat", make_msa_feat.__defaults__)
+    mine = types.FunctionType(
+        code, features.__dict__, "make_msa_feat", make_msa_feat.__defaults__
+    )
     mine.__module__ = "student.features"
     assert check.run("features.make_msa_feat", mine).passed
     with pytest.raises(NotImplementedError):
-        mine(*(a for a in exercises.get("features.make_msa_feat").cases(False)[0].build()[0]))
+        mine(
+            *(
+                a
+                for a in exercises.get("features.make_msa_feat")
+                .cases(False)[0]
+                .build()[0]
+            )
+        )
 
 
-def test_a_machine_whose_reference_differs_from_the_saved_one_judges_by_its_own(monkeypatch):
+def test_a_machine_whose_reference_differs_from_the_saved_one_judges_by_its_own(
+    monkeypatch,
+):
     """E.g. another torch version draws other random numbers from the same seed."""
     name = "msa_clustering.sample_msa_indices"
     saved = dict(check._expected(exercises.get(name), hidden=False))
-    key = next(k for k in saved if k.startswith("sample_msa_indices/") and k.endswith("/out/0"))
+    key = next(
+        k for k in saved if k.startswith("sample_msa_indices/") and k.endswith("/out/0")
+    )
     saved[key] = saved[key][::-1].copy()  # "another random stream"
     monkeypatch.setattr(check, "_expected", lambda ex, hidden: saved)
     ex = exercises.get(name)

@@ -20,7 +20,9 @@ NOTEBOOKS = sorted((ROOT / "tutorials").glob("[0-9][0-9]_*.ipynb"))
 
 
 def execute(path: Path, use_reference: str | None, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
     monkeypatch.setenv("MPLBACKEND", "Agg")
     if use_reference:
         monkeypatch.setenv("AF2_USE_REFERENCE", use_reference)
@@ -28,7 +30,10 @@ def execute(path: Path, use_reference: str | None, monkeypatch):
         monkeypatch.delenv("AF2_USE_REFERENCE", raising=False)
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3", allow_errors=True,
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
@@ -40,7 +45,9 @@ def _errors(cell) -> list:
 
 
 def _text(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
+    return "".join(
+        o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream"
+    )
 
 
 def _is_check(cell) -> bool:
@@ -51,7 +58,9 @@ def _is_check(cell) -> bool:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_solved_notebook_passes_every_check(path, monkeypatch):
     cells = execute(path, "all", monkeypatch)
-    failed = [(c.source[:80], e.ename, e.evalue[:300]) for c in cells for e in _errors(c)]
+    failed = [
+        (c.source[:80], e.ename, e.evalue[:300]) for c in cells for e in _errors(c)
+    ]
     assert failed == []
     checks = [c for c in cells if _is_check(c)]
     assert checks and all(_text(c).startswith("✓ ") for c in checks)

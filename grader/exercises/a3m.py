@@ -21,7 +21,10 @@ def _random_row(seed: int, n_columns: int) -> str:
     g = np.random.default_rng(seed)
     out = []
     for _ in range(n_columns):
-        out += [chr(97 + int(c)) for c in g.integers(0, 26, size=int(g.integers(0, 4) * (g.random() < 0.4)))]
+        out += [
+            chr(97 + int(c))
+            for c in g.integers(0, 26, size=int(g.integers(0, 4) * (g.random() < 0.4)))
+        ]
         out.append("-" if g.random() < 0.2 else chr(65 + int(g.integers(0, 26))))
     return "".join(out) + "qr" * int(g.integers(0, 2))
 
@@ -105,11 +108,26 @@ EXERCISES = [
         points=2,
         cases=_row_cases,
         mutants=[
-            Mutant("the count is given to the column *before* the insertion; it belongs to the next aligned column", _count_after),
-            Mutant("the insertion count is never reset to 0 after an aligned column", _never_reset),
-            Mutant("gaps '-' are treated as insertions (test `islower()`, not `not isupper()`)", _gaps_as_insertions),
-            Mutant("lower-case letters are counted but left in the aligned sequence", _keep_insertions),
-            Mutant("insertions after the last aligned column should be dropped, not counted", _trailing_kept),
+            Mutant(
+                "the count is given to the column *before* the insertion; it belongs to the next aligned column",
+                _count_after,
+            ),
+            Mutant(
+                "the insertion count is never reset to 0 after an aligned column",
+                _never_reset,
+            ),
+            Mutant(
+                "gaps '-' are treated as insertions (test `islower()`, not `not isupper()`)",
+                _gaps_as_insertions,
+            ),
+            Mutant(
+                "lower-case letters are counted but left in the aligned sequence",
+                _keep_insertions,
+            ),
+            Mutant(
+                "insertions after the last aligned column should be dropped, not counted",
+                _trailing_kept,
+            ),
         ],
     ),
 ]

@@ -68,7 +68,9 @@ def _switch(names, to_reference: bool) -> None:
     names = components() if "all" in names else list(names)
     for name in names:
         if name not in components():
-            raise ValueError(f"no component {name!r}; components: {', '.join(components())}")
+            raise ValueError(
+                f"no component {name!r}; components: {', '.join(components())}"
+            )
         (_USING_REFERENCE.add if to_reference else _USING_REFERENCE.discard)(name)
         sys.modules.pop(f"{__name__}.{name}", None)
         if name in globals():
@@ -105,6 +107,8 @@ def _autoreload() -> None:
 
 
 _autoreload()
-_from_env = [n.strip() for n in os.environ.get("AF2_USE_REFERENCE", "").split(",") if n.strip()]
+_from_env = [
+    n.strip() for n in os.environ.get("AF2_USE_REFERENCE", "").split(",") if n.strip()
+]
 if _from_env:
     use_reference(*_from_env)

@@ -33,7 +33,10 @@ class PredictedLDDTHead(nn.Module):
         self.linear_3 = nn.Linear(c, N_bins)
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
-        """s: [*, N_res, c_s] the structure module's ``single`` -> logits [*, N_res, N_bins]."""
+        """s: [*, N_res, c_s] the structure module's ``single``.
+
+        Returns logits: [*, N_res, N_bins].
+        """
         # SI Alg. 29: LayerNorm, Linear, relu, Linear, relu, Linear (the logits).
         # logits: [*, N_res, N_bins]
         # YOUR CODE HERE
@@ -147,8 +150,11 @@ class PredictedAlignedErrorHead(nn.Module):
 def pae_bin_centers(
     N_bins: int = 64, max_error_bin: float = 31.0, dtype=None, device=None
 ) -> torch.Tensor:
-    """The N_bins error-bin centres (Å): breaks ``linspace(0, max_error_bin, N_bins - 1)``
-    plus half a step, and one last bin a step beyond (0.25, 0.75, ..., 31.25, 31.75)."""
+    """The N_bins error-bin centres (Å).
+
+    The breaks ``linspace(0, max_error_bin, N_bins - 1)`` plus half a step, and one
+    last bin a step beyond: 0.25, 0.75, ..., 31.25, 31.75 for the defaults.
+    """
     breaks = torch.linspace(0, max_error_bin, N_bins - 1, dtype=dtype, device=device)
     step = breaks[1] - breaks[0]
     return torch.cat([breaks + step / 2, breaks[-1:] + step * 3 / 2])
@@ -206,7 +212,7 @@ def compute_ptm(
     # YOUR CODE HERE
     raise NotImplementedError()
 
-    # Weighted mean over j for each alignment frame i, then the best i (weighted by w_i).
+    # Weighted mean over j for each alignment frame i, then the best i (times w_i).
     # Hint: AF2 normalises the pair weights w_i w_j by (1e-8 + sum_j w_i w_j).
     # ptm: [*]
     # YOUR CODE HERE

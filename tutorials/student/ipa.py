@@ -79,7 +79,7 @@ class InvariantPointAttention(nn.Module):
         return self._output(a, v, v_pts, z, r)
 
     def _scalar_qkv(self, s: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """SI Alg. 22, line 1: scalar queries, keys and values, [*, N_res, N_head, c] each."""
+        """SI Alg. 22, line 1: scalar q, k, v, each [*, N_res, N_head, c]."""
         # Hint: linear_kv gives, per head, the c key channels first, then the c value
         # channels: unflatten to (N_head, 2 * c) and split the last axis.
         # q, k, v: [*, N_res, N_head, c]
@@ -101,8 +101,8 @@ class InvariantPointAttention(nn.Module):
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 22, line 7 (T_i ∘ q, T_j ∘ k) and line 9 (T_j ∘ v): to the global frame.
-        # Hint: index the Rigid as r[..., None, None] so it broadcasts over heads and points.
+        # SI Alg. 22, line 7 (T_i ∘ q, T_j ∘ k) and line 9 (T_j ∘ v): to global frame.
+        # Hint: index the Rigid as r[..., None, None] to broadcast over heads, points.
         # YOUR CODE HERE
         raise NotImplementedError()
         k_pts, v_pts = kv_pts.split([P_q, P_v], dim=-2)
@@ -155,7 +155,7 @@ class InvariantPointAttention(nn.Module):
         z: torch.Tensor,
         r: Rigid,
     ) -> torch.Tensor:
-        """SI Alg. 22, lines 8-11: attended values, points and pairs, projected to c_s."""
+        """SI Alg. 22, lines 8-11: attended values, points and pairs, then Linear."""
         # SI Alg. 22, line 8: o_hi = sum_j a_hij v_hj.
         # o: [*, N_res, N_head, c]
         # YOUR CODE HERE
@@ -172,9 +172,10 @@ class InvariantPointAttention(nn.Module):
         raise NotImplementedError()
 
         # SI Alg. 22, line 11: concat(o, o_pts (x, y, z), |o_pts|, o_pair), then Linear.
-        # Differs from SI: eps is added under the square root of |o_pts|, as the released
-        # AF2 code does. Hint: AF2's order of the features is o [N_head * c], then all x,
-        # all y, all z of o_pts [3 * N_head * N_point_values], then the norms, then o_pair.
+        # Differs from SI: eps is added under the square root of |o_pts|, as the
+        # released AF2 code does.
+        # Hint: AF2's feature order is o [N_head * c], then all x, all y, all z of
+        # o_pts [3 * N_head * N_point_values], then the norms, then o_pair.
         # [*, N_res, c_s]
         # YOUR CODE HERE
         raise NotImplementedError()

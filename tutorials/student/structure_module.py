@@ -73,7 +73,8 @@ class StructureModuleTransition(nn.Module):
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         """s: [*, N_res, c_s] -> the new s, [*, N_res, c_s] (not an update)."""
-        # SI Alg. 20, line 8: s + Linear(relu(Linear(relu(Linear(s)))))
+        # SI Alg. 20, line 8: s + Linear(relu(Linear(relu(Linear(s))))), all c_s wide.
+        # s: [*, N_res, c_s]
         # YOUR CODE HERE
         raise NotImplementedError()
         # SI Alg. 20, line 9: LayerNorm (the dropout is off at inference)
@@ -83,7 +84,7 @@ class StructureModuleTransition(nn.Module):
 
 
 class AngleResnetBlock(nn.Module):
-    """SI Algorithm 20 "StructureModule", line 12: one residual block of the angle ResNet.
+    """SI Algorithm 20 "StructureModule", line 12: one block of the angle ResNet.
 
     Args:
         c: hidden channels of the angle ResNet.
@@ -96,6 +97,7 @@ class AngleResnetBlock(nn.Module):
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         """a: [*, N_res, c] -> a + Linear(relu(Linear(relu(a)))), [*, N_res, c]."""
+        # SI Alg. 20, line 12. a: [*, N_res, c]
         # YOUR CODE HERE
         raise NotImplementedError()
         return a
@@ -143,7 +145,8 @@ class AngleResnet(nn.Module):
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 20, lines 12-13: the residual blocks.
+        # SI Alg. 20, lines 12-13: the residual blocks (self.blocks), one after another.
+        # a: [*, N_res, c]
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -226,7 +229,9 @@ class StructureModule(nn.Module):
             [*, N_res, 14], ``final_atom_positions`` [*, N_res, 37, 3] and
             ``final_atom_mask`` [*, N_res, 37] (Å, atom37 order).
         """
-        # SI Alg. 20, lines 1-3
+        # SI Alg. 20, lines 1-3: s_initial = LayerNorm(s), z = LayerNorm(z),
+        # s = Linear(s_initial).
+        # s_initial, s: [*, N_res, c_s]; z: [*, N_res, N_res, c_z]
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -239,7 +244,7 @@ class StructureModule(nn.Module):
             frames.append(r.scale_translation(self.position_scale).to_tensor_4x4())
             angles.append(alpha)
             unnormalized_angles.append(alpha_unnormalized)
-            # SI Alg. 20, line 20: no gradient through the rotations into the next layer.
+            # SI Alg. 20, line 20: no gradient through the rotations to the next layer.
             r = r.stop_rot_gradient()
 
         out = {
@@ -259,20 +264,23 @@ class StructureModule(nn.Module):
         r: Rigid,
         seq_mask: torch.Tensor,
     ) -> tuple[torch.Tensor, Rigid, torch.Tensor, torch.Tensor]:
-        """SI Alg. 20, lines 6-14: one layer. Returns s, T, alpha_unnormalized, alpha."""
-        # SI Alg. 20, lines 6-7 (the dropout is off at inference)
+        """SI Alg. 20, lines 6-14: one layer. Returns s, T, alpha_unnormalized, alpha"""
+        # SI Alg. 20, lines 6-7: s += IPA(s, z, T); s = LayerNorm(s) (no dropout at
+        # inference). s: [*, N_res, c_s]
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 20, lines 8-9
+        # SI Alg. 20, lines 8-9: the transition. s: [*, N_res, c_s]
         # YOUR CODE HERE
         raise NotImplementedError()
 
         # SI Alg. 20, line 10: T_i <- T_i ∘ BackboneUpdate(s_i)
+        # Hint: Rigid.compose applies its argument first. r: Rigid [*, N_res]
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 20, lines 11-14
+        # SI Alg. 20, lines 11-14: the angle ResNet on s and s_initial.
+        # alpha_unnormalized, alpha: [*, N_res, 7, 2]
         # YOUR CODE HERE
         raise NotImplementedError()
         return s, r, alpha_unnormalized, alpha
@@ -283,6 +291,8 @@ class StructureModule(nn.Module):
         AF2 builds the atoms in every layer but returns only the last layer's.
         """
         # SI Alg. 24: frames in Å, then the 8 rigid-group frames, then the atoms.
+        # Hint: Rigid.scale_translation, all_atom.torsion_angles_to_frames and
+        # all_atom.frames_to_atom14_pos. atom14: [*, N_res, 14, 3]
         # YOUR CODE HERE
         raise NotImplementedError()
         masks = all_atom.make_atom14_masks(aatype)
