@@ -212,3 +212,15 @@ def test_lesson_1_class(tmp_path):
     _expect(rows["full"], total, nb=total)
     _expect(rows["colab"], total, nb=total, flag="metadata restored")
     _expect(rows["partial"], total - lost, nb=total - lost)
+
+
+@pytest.mark.slow
+def test_verify_command_rechecks_one_submission(graded, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "student").mkdir()
+    (tmp_path / "student" / "mini.py").write_text(HALF)
+    out = subprocess.run([sys.executable, "-m", "grader", "verify", str(COURSE), str(tmp_path), LESSON],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "PASS mini.add" in out and "FAIL mini.scale" in out

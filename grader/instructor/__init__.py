@@ -44,13 +44,25 @@ def main(argv: list[str]) -> int:
         if args.csv:
             print(f"grades: {args.csv} (nbgrader's own: `nbgrader export` in {args.course_dir})")
         return 0
+    import shutil
+    import tempfile
+
     from .verify import verify
 
-    info = course_info(args.course_dir.resolve())
+    course = args.course_dir.resolve()
+    info = course_info(course)
     lessons = [args.lesson] if args.lesson else list(info["lessons"])
     for lesson in lessons:
         names = list(info["lessons"][lesson])
-        for name, v in verify(args.submission, Path(info["root"]), names, info["check_module"]).items():
+        with tempfile.TemporaryDirectory() as tmp:
+            # The given package from source/, with the student's exercise files on top.
+            shutil.copytree(course / "source" / lesson / "student", Path(tmp) / "student")
+            for module in info["modules"]:
+                mine = args.submission / module
+                if mine.exists():
+                    shutil.copy(mine, Path(tmp) / module)
+            verdicts = verify(Path(tmp), Path(info["root"]), names, info["check_module"])
+        for name, v in verdicts.items():
             print(f"{'PASS' if v.passed else 'FAIL'} {name}: {v.message}"
                   + (f" [tampered: {v.tampered}]" if v.tampered else ""))
     return 0
