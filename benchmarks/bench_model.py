@@ -4,10 +4,13 @@ pass per call), same config (48 Evoformer blocks, 4 extra-MSA blocks, model_3_pt
 heads), same random weights, same features, same machine, same run.
 
     python benchmarks/bench_model.py                       # CPU, L = 64, 128, 256
-    python benchmarks/bench_model.py --lengths 64 --repeats 1
+    python benchmarks/bench_model.py --lengths 64 128 --threads 1   # on a busy machine
     python benchmarks/bench_model.py --device cuda --lengths 256 512 1024 2048 --no-jax
 
 One pass = one recycle: the time per prediction is (num_recycle + 1) times it.
+On a machine shared with other jobs, torch's OpenMP threads can slow down
+tenfold (spinning threads that wait for each other): --threads 1 gives both sides
+one thread and steady figures.
 Few MSA rows by default (--n-clust 16, --n-extra 32) to keep a CPU run short.
 With --device cuda: fp32 and bf16 per length, peak GPU memory
 (``torch.cuda.max_memory_allocated``), and the longest length that fits (a length
@@ -18,6 +21,7 @@ The JAX column needs the crosscheck extra (jax, dm-haiku, alphafold-colabfold).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -152,8 +156,13 @@ def main():
     p.add_argument("--threads", type=int, default=None, help="torch threads (CPU)")
     p.add_argument("--no-jax", action="store_true", help="only our model")
     args = p.parse_args()
-    if args.threads:
+    if args.threads:  # both sides: torch, and XLA's CPU thread pool (before jax loads)
         torch.set_num_threads(args.threads)
+        os.environ["XLA_FLAGS"] = (
+            os.environ.get("XLA_FLAGS", "")
+            + f" --xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'}"
+            + f" intra_op_parallelism_threads={args.threads}"
+        )
     run_cuda(args) if args.device == "cuda" else run_cpu(args)
 
 

@@ -108,7 +108,7 @@ class AlphaFold(nn.Module):
 
         # SI Alg. 2, line 6: the recycled outputs (on the first pass too, from zeros)
         ### BEGIN SOLUTION
-        x_prev = pseudo_beta(batch["aatype"], prev["prev_pos"].to(z.dtype))
+        x_prev = pseudo_beta(batch["aatype"], prev["prev_pos"])  # kept fp32 under bf16
         m_1, dz = self.recycling_embedder(prev["prev_msa_first_row"], prev["prev_pair"], x_prev)
         z = z + dz
         m = torch.cat([m[..., :1, :, :] + m_1[..., None, :, :], m[..., 1:, :, :]], dim=-3)
