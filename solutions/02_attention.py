@@ -146,7 +146,7 @@ check.exercise("attention.Attention", student.attention.Attention)
 x = torch.randn(2, 5, 6, generator=g)
 mask = torch.tensor([[1.0, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
 o = forward_or_reference(
-    student.attention.Attention, dict(c_q=6, c_k=6, c=4, N_head=3, c_out=6),
+    student.attention.Attention, {"c_q": 6, "c_k": 6, "c": 4, "N_head": 3, "c_out": 6},
     x, x, (mask_bias(mask)[:, None, None, :],),
 )
 print("x", list(x.shape), "-> o", list(o.shape))

@@ -143,7 +143,7 @@ check.exercise("transition.PairTransition", student.transition.PairTransition)
 check.exercise("outer_product_mean.OuterProductMean", student.outer_product_mean.OuterProductMean)
 
 # %%
-o = forward_or_reference(student.outer_product_mean.OuterProductMean, dict(c_m=c_m, c_z=c_z, c=3), m, msa_mask)
+o = forward_or_reference(student.outer_product_mean.OuterProductMean, {"c_m": c_m, "c_z": c_z, "c": 3}, m, msa_mask)
 print("m", list(m.shape), "-> pair update", list(o.shape))
 
 # %% [markdown]
@@ -175,15 +175,15 @@ def triangle_edges():
     ]
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
     for ax, (title, edges) in zip(axes, panels):
-        ax.annotate("", nodes["j"], nodes["i"], arrowprops=dict(arrowstyle="-|>", color="black", lw=2.5))
+        ax.annotate("", nodes["j"], nodes["i"], arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2.5})
         for a, b in edges:
-            ax.annotate("", nodes[b], nodes[a], arrowprops=dict(arrowstyle="-|>", color="tab:orange", lw=2))
+            ax.annotate("", nodes[b], nodes[a], arrowprops={"arrowstyle": "-|>", "color": "tab:orange", "lw": 2})
         if "attention" in title:  # the bias edge
             a, b = ("j", "k") if "starting" in title else ("k", "i")
-            ax.annotate("", nodes[b], nodes[a], arrowprops=dict(arrowstyle="-|>", color="tab:blue", ls="--", lw=1.5))
+            ax.annotate("", nodes[b], nodes[a], arrowprops={"arrowstyle": "-|>", "color": "tab:blue", "ls": "--", "lw": 1.5})
         for name, (x, y) in nodes.items():
             ax.text(x, y, name, ha="center", va="center", fontsize=13,
-                    bbox=dict(boxstyle="circle", fc="white", ec="grey"))
+                    bbox={"boxstyle": "circle", "fc": "white", "ec": "grey"})
         ax.set(title=title, xlim=(-0.2, 1.2), ylim=(-0.2, 1.05), aspect="equal")
         ax.axis("off")
     fig.suptitle("edge (i, j) in black; edges it reads in orange; attention bias in blue (dashed)")
@@ -248,8 +248,8 @@ check.exercise("triangle_attention.TriangleAttentionEndingNode", student.triangl
 check.exercise("evoformer.EvoformerBlock", student.evoformer.EvoformerBlock)
 
 # %%
-sizes = dict(c_m=c_m, c_z=c_z, c_hidden_msa_att=4, N_head_msa=2, c_hidden_opm=3,
-             c_hidden_mul=6, c_hidden_pair_att=4, N_head_pair=2)
+sizes = {"c_m": c_m, "c_z": c_z, "c_hidden_msa_att": 4, "N_head_msa": 2, "c_hidden_opm": 3,
+         "c_hidden_mul": 6, "c_hidden_pair_att": 4, "N_head_pair": 2}
 m_out, z_out = forward_or_reference(student.evoformer.EvoformerBlock, sizes, m, z, msa_mask, pair_mask)
 print("m", list(m.shape), "->", list(m_out.shape), "; z", list(z.shape), "->", list(z_out.shape))
 

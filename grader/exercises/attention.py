@@ -99,13 +99,13 @@ def _attention_cases(hidden: bool) -> list[ModuleCase]:
         mask = padded_mask(s + 3, B, K)
         mask[-1] = 0.0  # a batch element with every key masked
         pair_bias = randn(s + 2, B, H, Q, K)
-        return (randn(s, B, Q, c_q), randn(s + 1, B, K, c_k)), dict(biases=(pair_bias, mask_bias(mask)[:, None, None, :]))
+        return (randn(s, B, Q, c_q), randn(s + 1, B, K, c_k)), {"biases": (pair_bias, mask_bias(mask)[:, None, None, :])}
 
     def ungated_two_batch_dims():
         x = randn(s + 4, 2, B, Q, c_q)
         return (x, x, (mask_bias(padded_mask(s + 5, 2, B, Q))[..., None, None, :],)), {}
 
-    init = dict(c_q=c_q, c_k=c_q, c=c, N_head=H, c_out=c_out)
+    init = {"c_q": c_q, "c_k": c_q, "c": c, "N_head": H, "c_out": c_out}
     return [
         ModuleCase("self-attention, no bias", init, self_attention, seed=s),
         ModuleCase("cross-attention, pair bias and mask", dict(init, c_k=c_k), cross_with_biases, seed=s + 1),
@@ -125,7 +125,7 @@ def _global_cases(hidden: bool) -> list[ModuleCase]:
     def two_batch_dims():
         return (randn(s + 2, 2, B, N_seq, c_in), padded_mask(s + 3, 2, B, N_seq, pad_last=2)), {}
 
-    init = dict(c_in=c_in, c=c, N_head=H, c_out=c_out)
+    init = {"c_in": c_in, "c": c, "N_head": H, "c_out": c_out}
     return [
         ModuleCase("masked columns", init, masked_columns, seed=s),
         ModuleCase("two batch dims", init, two_batch_dims, seed=s + 1),

@@ -25,10 +25,10 @@ def _ref(name: str):
 
 def _init(hidden: bool) -> dict:
     d = sizes(hidden)
-    return dict(
-        c_m=d["c_m"], c_z=d["c_z"], c_hidden_msa_att=d["c"], N_head_msa=d["N_head"],
-        c_hidden_opm=2, c_hidden_mul=8, c_hidden_pair_att=1 + hidden, N_head_pair=9 - hidden, n_transition=2,
-    )
+    return {
+        "c_m": d["c_m"], "c_z": d["c_z"], "c_hidden_msa_att": d["c"], "N_head_msa": d["N_head"],
+        "c_hidden_opm": 2, "c_hidden_mul": 8, "c_hidden_pair_att": 1 + hidden, "N_head_pair": 9 - hidden, "n_transition": 2,
+    }
 
 
 def _inputs(seed: int, hidden: bool, batch: bool = True):

@@ -30,8 +30,8 @@ def _bias(mask):
 def sizes(hidden: bool) -> dict:
     """Toy sizes of the MSA exercises; no two equal."""
     if hidden:
-        return dict(B=3, N_seq=4, N_res=6, c_m=5, c_z=9, c=2, N_head=7)
-    return dict(B=2, N_seq=3, N_res=5, c_m=7, c_z=6, c=4, N_head=3)
+        return {"B": 3, "N_seq": 4, "N_res": 6, "c_m": 5, "c_z": 9, "c": 2, "N_head": 7}
+    return {"B": 2, "N_seq": 3, "N_res": 5, "c_m": 7, "c_z": 6, "c": 4, "N_head": 3}
 
 
 def msa_inputs(seed: int, hidden: bool, pair: bool = True, batch: bool = True):
@@ -49,7 +49,7 @@ def msa_inputs(seed: int, hidden: bool, pair: bool = True, batch: bool = True):
 # --- cases ---------------------------------------------------------------------------
 def _row_cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 540 if hidden else 340
-    init = dict(c_m=d["c_m"], c_z=d["c_z"], c=d["c"], N_head=d["N_head"])
+    init = {"c_m": d["c_m"], "c_z": d["c_z"], "c": d["c"], "N_head": d["N_head"]}
     return [
         ModuleCase("one MSA", init, lambda: (msa_inputs(s, hidden, batch=False), {}), seed=s),
         ModuleCase("batched, masked", init, lambda: (msa_inputs(s + 3, hidden), {}), seed=s + 1),
@@ -58,7 +58,7 @@ def _row_cases(hidden: bool) -> list[ModuleCase]:
 
 def _column_cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 560 if hidden else 360
-    init = dict(c_m=d["c_m"], c=d["c"], N_head=d["N_head"])
+    init = {"c_m": d["c_m"], "c": d["c"], "N_head": d["N_head"]}
     return [
         ModuleCase("one MSA", init, lambda: (msa_inputs(s, hidden, pair=False, batch=False), {}), seed=s),
         ModuleCase("batched, masked", init, lambda: (msa_inputs(s + 3, hidden, pair=False), {}), seed=s + 1),

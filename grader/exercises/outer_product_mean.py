@@ -24,8 +24,8 @@ def _ref(name: str):
 # --- cases ---------------------------------------------------------------------------
 def _cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 600 if hidden else 400
-    init = dict(c_m=d["c_m"], c_z=d["c_z"], c=d["c"])
-    unmasked = lambda: ((msa_inputs(s, hidden, pair=False, batch=False)[0], torch.ones(d["N_seq"], d["N_res"], dtype=torch.float64)), {})  # noqa: E731
+    init = {"c_m": d["c_m"], "c_z": d["c_z"], "c": d["c"]}
+    unmasked = lambda: ((msa_inputs(s, hidden, pair=False, batch=False)[0], torch.ones(d["N_seq"], d["N_res"], dtype=torch.float64)), {})
     return [
         ModuleCase("one MSA, no mask", init, unmasked, seed=s),
         ModuleCase("batched, masked", init, lambda: (msa_inputs(s + 3, hidden, pair=False), {}), seed=s + 1),

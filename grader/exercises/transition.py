@@ -24,19 +24,19 @@ def _ref(name: str):
 # --- cases ---------------------------------------------------------------------------
 def _msa_cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 580 if hidden else 380
-    init = dict(c_m=d["c_m"], n=3)
+    init = {"c_m": d["c_m"], "n": 3}
     return [
         ModuleCase("one MSA", init, lambda: ((randn(s, d["N_seq"], d["N_res"], d["c_m"]),), {}), seed=s),
-        ModuleCase("batched, default n", dict(c_m=d["c_m"]), lambda: ((randn(s + 1, d["B"], d["N_seq"], d["N_res"], d["c_m"]),), {}), seed=s + 1),
+        ModuleCase("batched, default n", {"c_m": d["c_m"]}, lambda: ((randn(s + 1, d["B"], d["N_seq"], d["N_res"], d["c_m"]),), {}), seed=s + 1),
     ]
 
 
 def _pair_cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 590 if hidden else 390
-    init = dict(c_z=d["c_z"], n=3)
+    init = {"c_z": d["c_z"], "n": 3}
     return [
         ModuleCase("one pair", init, lambda: ((randn(s, d["N_res"], d["N_res"], d["c_z"]),), {}), seed=s),
-        ModuleCase("batched, default n", dict(c_z=d["c_z"]), lambda: ((randn(s + 1, d["B"], d["N_res"], d["N_res"], d["c_z"]),), {}), seed=s + 1),
+        ModuleCase("batched, default n", {"c_z": d["c_z"]}, lambda: ((randn(s + 1, d["B"], d["N_res"], d["N_res"], d["c_z"]),), {}), seed=s + 1),
     ]
 
 

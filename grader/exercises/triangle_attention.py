@@ -32,8 +32,8 @@ def _bias(mask):
 def _cases(s: int):
     def cases(hidden: bool) -> list[ModuleCase]:
         d, seed = sizes(hidden), s + 200 * hidden
-        init = dict(c_z=d["c_z"], c=d["c"], N_head=d["N_head"])
-        ones = lambda: ((pair_inputs(seed, hidden, batch=False)[0], torch.ones(d["N_res"], d["N_res"], dtype=torch.float64)), {})  # noqa: E731
+        init = {"c_z": d["c_z"], "c": d["c"], "N_head": d["N_head"]}
+        ones = lambda: ((pair_inputs(seed, hidden, batch=False)[0], torch.ones(d["N_res"], d["N_res"], dtype=torch.float64)), {})
         return [
             ModuleCase("one pair, no mask", init, ones, seed=seed),
             ModuleCase("batched, masked", init, lambda: (pair_inputs(seed + 3, hidden), {}), seed=seed + 1),
