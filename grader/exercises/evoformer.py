@@ -3,7 +3,7 @@
 ``EvoformerStack`` is not an exercise while its loop has no solution region.
 
 Sizes: batch 2, N_seq = 3, N_res = 5, c_m = 7, c_z = 6; the block's hidden sizes are
-in ``_init`` (MSA attention c = 4, N_head = 3; outer product c = 2; triangle
+in ``_init`` (MSA attention c = 4, N_head = 11; outer product c = 2; triangle
 multiplication c = 8; triangle attention c = 1, N_head = 9; n = 2). Masks: MSA mask with a padded residue and a
 masked sequence; pair mask = outer product of the residue mask.
 """

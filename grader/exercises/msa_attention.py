@@ -1,6 +1,6 @@
 """Exercises of ``reference/msa_attention.py`` (lesson 3).
 
-Sizes: batch 2, N_seq = 3, N_res = 5, c_m = 7, c_z = 6, c = 4, N_head = 3 (hidden:
+Sizes: batch 2, N_seq = 3, N_res = 5, c_m = 7, c_z = 6, c = 4, N_head = 11 (hidden:
 other sizes and seeds). MSA masks hide random entries, the last residue of every
 sequence (padding) and, in one case, a whole sequence.
 """
@@ -31,7 +31,7 @@ def sizes(hidden: bool) -> dict:
     """Toy sizes of the MSA exercises; no two equal."""
     if hidden:
         return {"B": 3, "N_seq": 4, "N_res": 6, "c_m": 5, "c_z": 9, "c": 2, "N_head": 7}
-    return {"B": 2, "N_seq": 3, "N_res": 5, "c_m": 7, "c_z": 6, "c": 4, "N_head": 3}
+    return {"B": 2, "N_seq": 3, "N_res": 5, "c_m": 7, "c_z": 6, "c": 4, "N_head": 11}
 
 
 def msa_inputs(seed: int, hidden: bool, pair: bool = True, batch: bool = True):

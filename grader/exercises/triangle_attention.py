@@ -1,6 +1,6 @@
 """Exercises of ``reference/triangle_attention.py`` (lesson 3).
 
-Sizes: batch 2, N_res = 5, c_z = 6, c = 4, N_head = 3 (hidden: other sizes and
+Sizes: batch 2, N_res = 5, c_z = 6, c = 4, N_head = 11 (hidden: other sizes and
 seeds); asymmetric pair masks, as for the triangle multiplication.
 """
 
