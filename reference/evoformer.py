@@ -178,7 +178,10 @@ class EvoformerStack(nn.Module):
     def forward(self, m, z, msa_mask, pair_mask, chunk_size=None):
         """Run every block in turn; arguments and results as ``EvoformerBlock.forward``."""
         for block in self.blocks:
+            # SI Alg. 6: block i reads the (m, z) that block i-1 wrote; each has its own weights.
+            ### BEGIN SOLUTION
             m, z = block(m, z, msa_mask, pair_mask, chunk_size)
+            ### END SOLUTION
         return m, z
 
 

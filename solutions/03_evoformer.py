@@ -239,13 +239,26 @@ check.exercise("triangle_attention.TriangleAttentionEndingNode", student.triangl
 # | 8–9 | triangle attention starting, ending node (Alg. 13, 14) | `z` |
 # | 10 | pair transition (Alg. 15) | `z` |
 #
-# The attribute names are AF2's weight scopes. The stack (`EvoformerStack`, given)
-# runs 48 blocks with their own weights, each on the previous block's `(m, z)`.
+# The attribute names are AF2's weight scopes.
 #
 # **Exercise**: `EvoformerBlock._msa_stack`, `forward` and `_pair_stack` (`student/evoformer.py`).
 
 # %% tags=["check"] points=3 exercise="evoformer.EvoformerBlock"
 check.exercise("evoformer.EvoformerBlock", student.evoformer.EvoformerBlock)
+
+# %% [markdown]
+# ### The stack (SI Alg. 6)
+#
+# `EvoformerStack` runs `N_block` blocks (48 in AF2), each with its **own** weights
+# (`self.blocks[i]`), each reading the `(m, z)` that the block before it returned.
+# Shapes never change along the stack: `m: [*, N_seq, N_res, c_m]`,
+# `z: [*, N_res, N_res, c_z]` in and out. In DeepMind's weight files the 48 blocks are one
+# array per parameter with a leading block axis of length 48.
+#
+# **Exercise**: the loop body of `EvoformerStack.forward` (`student/evoformer.py`).
+
+# %% tags=["check"] points=1 exercise="evoformer.EvoformerStack"
+check.exercise("evoformer.EvoformerStack", student.evoformer.EvoformerStack)
 
 # %%
 sizes = {"c_m": c_m, "c_z": c_z, "c_hidden_msa_att": 4, "N_head_msa": 2, "c_hidden_opm": 3,

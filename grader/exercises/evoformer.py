@@ -1,7 +1,5 @@
 """Exercises of ``reference/evoformer.py`` (lesson 3).
 
-``EvoformerStack`` is not an exercise while its loop has no solution region.
-
 Sizes: batch 2, N_seq = 3, N_res = 5, c_m = 7, c_z = 6; the block's hidden sizes are
 in ``_init`` (MSA attention c = 4, N_head = 11; outer product c = 2; triangle
 multiplication c = 8; triangle attention c = 1, N_head = 9; n = 2). Masks: MSA mask with a padded residue and a
@@ -91,6 +89,35 @@ def _block_mutants() -> list[Mutant]:
     ]
 
 
+def _stack_cases(hidden: bool) -> list[ModuleCase]:
+    s = 950 if hidden else 750
+    init = {"N_block": 2, **_init(hidden)}
+    return [ModuleCase("two blocks, batched, masked", init, lambda: (_inputs(s, hidden), {}), seed=s)]
+
+
+def _stack_mutant(forward):
+    return variant(lambda: _ref("EvoformerStack"), forward)
+
+
+def _one_block_for_all(self, m, z, msa_mask, pair_mask, chunk_size=None):
+    for _ in self.blocks:
+        m, z = self.blocks[0](m, z, msa_mask, pair_mask, chunk_size)
+    return m, z
+
+
+def _blocks_not_chained(self, m, z, msa_mask, pair_mask, chunk_size=None):
+    for block in self.blocks:
+        m_out, z_out = block(m, z, msa_mask, pair_mask, chunk_size)
+    return m_out, z_out
+
+
 EXERCISES = [
     Exercise("evoformer.EvoformerBlock", points=3, cases=_block_cases, mutants=_block_mutants(), atol=1e-7, rtol=1e-5),
+    Exercise(
+        "evoformer.EvoformerStack", points=1, cases=_stack_cases, atol=1e-7, rtol=1e-5,
+        mutants=[
+            Mutant("each block has its own weights: use block i, not the first block every time", _stack_mutant(_one_block_for_all)),
+            Mutant("the blocks are chained: each block must read the m, z that the one before returned", _stack_mutant(_blocks_not_chained)),
+        ],
+    ),
 ]
