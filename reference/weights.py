@@ -22,6 +22,7 @@ or the error names the key.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -369,21 +370,19 @@ def load_npz(path: str) -> dict[str, np.ndarray]:
             return {k: f[k] for k in f.files}
     except FileNotFoundError:
         raise FileNotFoundError(f"parameter file not found: {path}") from None
+    except zipfile.BadZipFile as e:  # a truncated download, or a damaged array
+        raise WeightError(f"{path} is damaged or truncated ({e})") from None
     except (ValueError, OSError, EOFError) as e:
         raise WeightError(f"{path} is not a readable params_model_*.npz file ({e})") from None
 
 
 # --- model loading (embedders and model) ---
-import zipfile  # noqa: E402  (only the model loader needs it)
 
 def read_params(path_or_arrays: str | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
     """The arrays of a params file (a path), or the arrays themselves."""
     if isinstance(path_or_arrays, Mapping):
         return path_or_arrays
-    try:
-        return load_npz(path_or_arrays)
-    except zipfile.BadZipFile as e:  # a truncated download, or a damaged array
-        raise WeightError(f"{path_or_arrays} is damaged or truncated ({e})") from None
+    return load_npz(path_or_arrays)
 
 
 def infer_model_sizes(arrays: Mapping[str, np.ndarray]) -> dict:
