@@ -23,7 +23,37 @@ def mask_bias(mask: torch.Tensor) -> torch.Tensor:
     Returns:
         [*] ``1e9 * (mask - 1)``, as AF2 adds it to the attention logits.
     """
-    return 1e9 * (mask - 1)
+    # Hint: a large finite number, not -inf: a fully masked row must stay finite.
+    ### BEGIN SOLUTION
+    bias = 1e9 * (mask - 1)
+    ### END SOLUTION
+    return bias
+
+
+def attention_weights(
+    q: torch.Tensor, k: torch.Tensor, biases: Sequence[torch.Tensor] = ()
+) -> torch.Tensor:
+    """Scaled dot products plus biases, normalised over the keys.
+
+    SI Alg. 7, line 5: ``a_ij = softmax_j(q_i . k_j / sqrt(c) + b_ij)``, for every head.
+
+    Args:
+        q: [*, N_head, Q, c] queries.
+        k: [*, N_head, K, c] keys.
+        biases: tensors that broadcast to [*, N_head, Q, K], added to the logits.
+
+    Returns:
+        a: [*, N_head, Q, K] attention weights; each row (fixed query) sums to 1.
+    """
+    # Hint: scale q before the product, as AF2 does; softmax over the keys (last axis).
+    # logits, a: [*, N_head, Q, K]
+    ### BEGIN SOLUTION
+    logits = (q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2)
+    for b in biases:
+        logits += b  # in place: one copy of the [*, N_head, Q, K] logits less
+    a = torch.softmax(logits, dim=-1)
+    ### END SOLUTION
+    return a
 
 
 class Attention(nn.Module):
@@ -77,15 +107,8 @@ class Attention(nn.Module):
         v = self.linear_v(kv_x).unflatten(-1, (self.N_head, self.c)).transpose(-2, -3)
         ### END SOLUTION
 
-        # SI Alg. 7, line 5: a = softmax_k(q . k / sqrt(c) + biases).
-        # Hint: scale q before the product, as AF2 does.
-        # a: [*, N_head, Q, K]
-        ### BEGIN SOLUTION
-        logits = (q * self.c**-0.5) @ k.transpose(-1, -2)
-        for b in biases:
-            logits += b  # in place: one copy of the [*, N_head, Q, K] logits less
-        a = torch.softmax(logits, dim=-1)
-        ### END SOLUTION
+        # SI Alg. 7, line 5 (the exercise above): a: [*, N_head, Q, K]
+        a = attention_weights(q, k, biases)
 
         # SI Alg. 7, line 6 (the sum): weighted values, heads merged back.
         # o: [*, Q, N_head * c]

@@ -93,7 +93,7 @@ plt.show()
 # adds a bias $b_{ij}$ computed from the pair representation (lesson 3): if the pair
 # representation believes residues $i$ and $j$ interact, residue $i$ listens to $j$.
 # **Masking** is a bias too: padding keys get $-10^9$, so $e^{-10^9} = 0$ weight; AF2
-# writes it `1e9 * (mask - 1)` (`mask_bias`, given). Biases go *inside* the softmax:
+# writes it `1e9 * (mask - 1)` (`mask_bias`). Biases go *inside* the softmax:
 # added afterwards they would break the normalisation (a masked key would get
 # weight $-10^9$).
 
@@ -108,6 +108,23 @@ attention_map(torch.softmax(logits, -1), "no bias", axes[0])
 attention_map(torch.softmax(logits + pair_bias, -1), "+ pair bias $b_{i,i+1} = 4$", axes[1])
 attention_map(torch.softmax(logits + mask_bias(key_mask), -1), "+ mask bias (last 3 keys)", axes[2])
 plt.show()
+
+# %% [markdown]
+# **Exercises** (`student/attention.py`):
+# - `mask_bias(mask)`: 0 where `mask` is 1, $-10^9$ where it is 0 (same shape as `mask`).
+#   A large finite number, not $-\infty$: a row whose keys are all padding must stay finite.
+# - `attention_weights(q, k, biases)` (SI Alg. 7, line 5): for every head,
+#   `q [*, N_head, Q, c]` and `k [*, N_head, K, c]` give the logits `[*, N_head, Q, K]`;
+#   add each bias (they broadcast to that shape), then softmax over the keys.
+#   Scale `q` by $1/\sqrt{c}$ before the product, as AF2 does.
+#
+# `Attention.forward` (section 3) calls your `attention_weights`.
+
+# %% tags=["check"] points=1 exercise="attention.mask_bias"
+check.exercise("attention.mask_bias", student.attention.mask_bias)
+
+# %% tags=["check"] points=2 exercise="attention.attention_weights"
+check.exercise("attention.attention_weights", student.attention.attention_weights)
 
 # %% [markdown]
 # ## 3. Multi-head gated attention (SI Alg. 7, lines 2 and 4–7)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..cases import Exercise, ModuleCase, Mutant, randn, rng
+from ..cases import Case, Exercise, ModuleCase, Mutant, randn, rng
 
 LESSON = 2
 ATOL, RTOL = 1e-7, 1e-5  # masked logits are ~1e9: summation order costs ~1e-7
@@ -185,7 +185,70 @@ def _global_mutants() -> list[Mutant]:
     ]
 
 
+def _ref(name: str):
+    from reference import attention
+
+    return getattr(attention, name)
+
+
+def _mask_bias_cases(hidden: bool) -> list[Case]:
+    s = 40 + hidden
+    return [Case("masks with holes and padding", lambda: ((padded_mask(s, 2, 5 + 2 * hidden, 7),), {}))]
+
+
+def _weights_inputs(seed: int, hidden: bool):
+    b, h, n_q, n_k, c = 2, 3 + 2 * hidden, 5, 7 + 2 * hidden, 4
+    q, k = randn(seed, b, h, n_q, c), randn(seed + 1, b, h, n_k, c)
+    pair_bias = randn(seed + 2, b, h, n_q, n_k)
+    key_bias = _ref("mask_bias")(padded_mask(seed + 3, b, 1, 1, n_k))
+    return q, k, pair_bias, key_bias
+
+
+def _weights_cases(hidden: bool) -> list[Case]:
+    s = 50 + 10 * hidden
+
+    def no_bias():
+        q, k, _, _ = _weights_inputs(s, hidden)
+        return (q, k), {}
+
+    def biased():
+        q, k, pair_bias, key_bias = _weights_inputs(s + 5, hidden)
+        return (q, k, (pair_bias, key_bias)), {}
+
+    return [Case("no bias", no_bias), Case("pair bias and mask bias", biased)]
+
+
+def _weights_mutant(*, dim=-1, scale=0.5, after=False):
+    def weights(q, k, biases=()):
+        logits = q @ k.transpose(-1, -2) * q.shape[-1] ** -scale
+        if not after:
+            logits = logits + sum(biases)
+        a = torch.softmax(logits, dim=dim)
+        return a + sum(biases) if after else a
+
+    return weights
+
+
+def _mask_bias_mutants() -> list[Mutant]:
+    return [
+        Mutant("masked keys get a large *negative* bias: 1e9 * (mask - 1), not 1e9 * (1 - mask)", lambda mask: 1e9 * (1 - mask)),
+        Mutant("the mask is 1 where a key is kept: the bias must be 0 there, -1e9 where mask is 0", lambda mask: -1e9 * mask),
+        Mutant("use a large finite number (-1e9), not -inf: a fully masked row would give NaN", lambda mask: torch.where(mask > 0, 0.0, -torch.inf).to(mask.dtype)),
+    ]
+
+
+def _weights_mutants() -> list[Mutant]:
+    return [
+        Mutant("softmax over the keys (last axis), not over the queries", _weights_mutant(dim=-2)),
+        Mutant("scale the logits by 1/sqrt(c)", _weights_mutant(scale=0.0)),
+        Mutant("scale by 1/sqrt(c), not 1/c", _weights_mutant(scale=1.0)),
+        Mutant("add the biases to the logits, before the softmax", _weights_mutant(after=True)),
+    ]
+
+
 EXERCISES = [
+    Exercise("attention.mask_bias", points=1, cases=_mask_bias_cases, mutants=_mask_bias_mutants()),
+    Exercise("attention.attention_weights", points=2, cases=_weights_cases, mutants=_weights_mutants(), atol=ATOL, rtol=RTOL),
     Exercise("attention.Attention", points=3, cases=_attention_cases, mutants=_attention_mutants(), atol=ATOL, rtol=RTOL),
     Exercise("attention.GlobalAttention", points=2, cases=_global_cases, mutants=_global_mutants(), atol=ATOL, rtol=RTOL),
 ]

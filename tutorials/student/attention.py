@@ -23,7 +23,32 @@ def mask_bias(mask: torch.Tensor) -> torch.Tensor:
     Returns:
         [*] ``1e9 * (mask - 1)``, as AF2 adds it to the attention logits.
     """
-    return 1e9 * (mask - 1)
+    # Hint: a large finite number, not -inf: a fully masked row must stay finite.
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return bias
+
+
+def attention_weights(
+    q: torch.Tensor, k: torch.Tensor, biases: Sequence[torch.Tensor] = ()
+) -> torch.Tensor:
+    """Scaled dot products plus biases, normalised over the keys.
+
+    SI Alg. 7, line 5: ``a_ij = softmax_j(q_i . k_j / sqrt(c) + b_ij)``, for every head.
+
+    Args:
+        q: [*, N_head, Q, c] queries.
+        k: [*, N_head, K, c] keys.
+        biases: tensors that broadcast to [*, N_head, Q, K], added to the logits.
+
+    Returns:
+        a: [*, N_head, Q, K] attention weights; each row (fixed query) sums to 1.
+    """
+    # Hint: scale q before the product, as AF2 does; softmax over the keys (last axis).
+    # logits, a: [*, N_head, Q, K]
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return a
 
 
 class Attention(nn.Module):
@@ -74,11 +99,8 @@ class Attention(nn.Module):
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 7, line 5: a = softmax_k(q . k / sqrt(c) + biases).
-        # Hint: scale q before the product, as AF2 does.
-        # a: [*, N_head, Q, K]
-        # YOUR CODE HERE
-        raise NotImplementedError()
+        # SI Alg. 7, line 5 (the exercise above): a: [*, N_head, Q, K]
+        a = attention_weights(q, k, biases)
 
         # SI Alg. 7, line 6 (the sum): weighted values, heads merged back.
         # o: [*, Q, N_head * c]
