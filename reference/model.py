@@ -10,7 +10,7 @@ pass's first MSA row, pair representation and atom positions into the next one.
 from __future__ import annotations
 
 import contextlib
-from typing import Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import torch
@@ -177,7 +177,12 @@ class AlphaFold(nn.Module):
         }
 
     # --- recycling ----------------------------------------------------------------------
-    def forward(self, batch: Mapping[str, torch.Tensor], num_recycle: int | None = None) -> dict:
+    def forward(
+        self,
+        batch: Mapping[str, torch.Tensor],
+        num_recycle: int | None = None,
+        progress: Callable[[Iterable[int]], Iterable[int]] | None = None,
+    ) -> dict:
         """SI Algorithm 2: ``num_recycle + 1`` passes, each fed the previous one's outputs.
 
         Args:
@@ -186,6 +191,7 @@ class AlphaFold(nn.Module):
                 pass r reads slice r, as AF2 does when it resamples the MSA in
                 every pass; without it, every pass reads the same features.
             num_recycle: extra passes after the first (default ``config.num_recycle``).
+            progress: wraps the range of passes, e.g. ``tqdm`` for a progress bar.
 
         Returns:
             The last pass's outputs: ``final_atom_positions`` [N_res, 37, 3] (Å),
@@ -196,10 +202,13 @@ class AlphaFold(nn.Module):
         """
         if num_recycle is None:
             num_recycle = self.config.num_recycle
+        passes = range(num_recycle + 1)
+        if progress is not None:
+            passes = progress(passes)
         # SI Alg. 2, lines 1-2 (zeros as the previous outputs), then the passes.
         ### BEGIN SOLUTION
         prev = None
-        for r in range(num_recycle + 1):
+        for r in passes:
             out = self.forward_pass(self.pass_features(batch, r, num_recycle + 1), prev)
             prev = out["prev"]
         ### END SOLUTION

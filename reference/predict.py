@@ -16,6 +16,7 @@ import argparse
 import re
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -178,14 +179,11 @@ def predict(args) -> dict[str, Path]:
 
 
 def run_with_progress(model, batch, num_recycle: int, progress: bool = True) -> dict:
-    """``model(batch, num_recycle)``, pass by pass, with a progress bar over the passes."""
+    """``model(batch, num_recycle)`` with a progress bar over the passes."""
     from tqdm.auto import tqdm
 
-    prev = None
-    for r in tqdm(range(num_recycle + 1), desc="recycling", unit="pass", disable=not progress):
-        out = model.forward_pass(model.pass_features(batch, r, num_recycle + 1), prev)
-        prev = out["prev"]
-    return out
+    bar = partial(tqdm, desc="recycling", unit="pass", disable=not progress)
+    return model(batch, num_recycle, progress=bar)
 
 
 def _scores(out: dict, config) -> dict:
