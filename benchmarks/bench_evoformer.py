@@ -20,7 +20,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from timing import set_threads, timed  # noqa: E402
 from reference.evoformer import EvoformerBlock  # noqa: E402
 from reference.weights import load_params  # noqa: E402
 
@@ -41,18 +41,6 @@ def inputs(n_seq: int, n_res: int, seed: int = 0):
     msa_mask[-2:] = 0  # two padding rows
     pair_mask = np.ones((n_res, n_res), np.float32)
     return m, z, msa_mask, pair_mask
-
-
-def timed(fn, repeats: int) -> float:
-    """Best wall time of ``fn()`` over ``repeats`` calls, after one warm-up call (the
-    minimum is the figure least disturbed by other processes on the machine)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def haiku_block(args):
@@ -164,12 +152,8 @@ def main():
     parser.add_argument("--threads", type=int, default=None, help="CPU threads of torch and XLA")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.threads:  # before jax is imported
-        torch.set_num_threads(args.threads)
-        os.environ["XLA_FLAGS"] = (
-            f"--xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'} "
-            f"intra_op_parallelism_threads={args.threads}"
-        )
+    if args.threads:  # both sides: torch, and XLA (before jax is imported)
+        set_threads(args.threads)
     if args.memory_child:
         print(peak_memory_child(*json.loads(args.memory_child)))
         return

@@ -21,9 +21,7 @@ The JAX column needs the crosscheck extra (jax, dm-haiku, alphafold-colabfold).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +30,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from timing import set_threads, timed  # noqa: E402
 from reference.config import model_config  # noqa: E402
 from reference.model import AlphaFold, to_tensors  # noqa: E402
 
@@ -60,17 +59,6 @@ def features(n_res: int, n_clust: int, n_extra: int, seed: int = 0) -> dict[str,
         "atom14_atom_exists": masks["atom14_atom_exists"].astype(np.float32),
     }
     return {k: v[None] for k, v in f.items()}
-
-
-def timed(fn, repeats: int) -> float:
-    """Best wall time of ``fn()`` over ``repeats`` calls after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def jax_model(feats, n_block: int, n_extra_block: int):
@@ -156,13 +144,8 @@ def main():
     p.add_argument("--threads", type=int, default=None, help="torch threads (CPU)")
     p.add_argument("--no-jax", action="store_true", help="only our model")
     args = p.parse_args()
-    if args.threads:  # both sides: torch, and XLA's CPU thread pool (before jax loads)
-        torch.set_num_threads(args.threads)
-        os.environ["XLA_FLAGS"] = (
-            os.environ.get("XLA_FLAGS", "")
-            + f" --xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'}"
-            + f" intra_op_parallelism_threads={args.threads}"
-        )
+    if args.threads:  # both sides: torch, and XLA (before jax is imported)
+        set_threads(args.threads)
     run_cuda(args) if args.device == "cuda" else run_cpu(args)
 
 
