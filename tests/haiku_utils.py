@@ -34,9 +34,8 @@ def model_config(name: str = "model_3_ptm", num_evoformer: int = 2, num_extra: i
     evo.evoformer_num_block = num_evoformer
     evo.extra_msa_stack_num_block = num_extra
     evo.template.enabled = False
-    for stack in (evo.evoformer,):
-        for tri in ("triangle_multiplication_outgoing", "triangle_multiplication_incoming"):
-            stack[tri].fuse_projection_weights = False
+    for tri in ("triangle_multiplication_outgoing", "triangle_multiplication_incoming"):
+        evo.evoformer[tri].fuse_projection_weights = False
     return cfg
 
 
