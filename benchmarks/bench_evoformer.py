@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from timing import set_threads, timed  # noqa: E402
+
 from reference.evoformer import EvoformerBlock  # noqa: E402
 from reference.weights import load_params  # noqa: E402
 
@@ -54,8 +55,14 @@ def haiku_block(args):
     c, gc = cfg.model.embeddings_and_evoformer.evoformer, cfg.model.global_config
 
     def fn(m, z, msa_mask, pair_mask):
-        it = modules.EvoformerIteration(c, gc, is_extra_msa=False, name="evoformer_iteration")
-        out = it({"msa": m, "pair": z}, {"msa": msa_mask, "pair": pair_mask}, is_training=False)
+        it = modules.EvoformerIteration(
+            c, gc, is_extra_msa=False, name="evoformer_iteration"
+        )
+        out = it(
+            {"msa": m, "pair": z},
+            {"msa": msa_mask, "pair": pair_mask},
+            is_training=False,
+        )
         return out["msa"], out["pair"]
 
     t = hk.transform(fn)
@@ -100,16 +107,23 @@ def compare_speed(args):
             float(np.abs(z_ours.cpu().numpy() - np.asarray(z_jax)).max()),
         )
         rows.append((n_res, t_ours, t_jax, diff))
-        print(f"  L={n_res}: ours {t_ours:.3f} s, JAX {t_jax:.3f} s, max |diff| {diff:.1e}", flush=True)
+        print(
+            f"  L={n_res}: ours {t_ours:.3f} s, JAX {t_jax:.3f} s, max |diff| {diff:.1e}",
+            flush=True,
+        )
     return rows
 
 
-def peak_memory_child(n_res: int, n_seq: int, chunk_size: int | None, device: str) -> int:
+def peak_memory_child(
+    n_res: int, n_seq: int, chunk_size: int | None, device: str
+) -> int:
     """Extra peak memory (bytes) of one forward pass of our block (run in a subprocess)."""
     torch.manual_seed(0)
     block = EvoformerBlock().to(device).eval()
     xt = [torch.from_numpy(a).to(device) for a in inputs(n_seq, n_res)]
-    with torch.no_grad():  # warm up on a tiny input: allocator, kernels and BLAS buffers
+    with (
+        torch.no_grad()
+    ):  # warm up on a tiny input: allocator, kernels and BLAS buffers
         tiny = [torch.from_numpy(a).to(device) for a in inputs(3, 5)]
         block(*tiny)
         block(*tiny, chunk_size=2)
@@ -122,7 +136,9 @@ def peak_memory_child(n_res: int, n_seq: int, chunk_size: int | None, device: st
         torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated() - base
     with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # Linux: reset the peak resident set size (VmHWM) to the current one
+        f.write(
+            "5"
+        )  # Linux: reset the peak resident set size (VmHWM) to the current one
     base = _status_bytes("VmRSS")
     with torch.no_grad():
         block(*xt, chunk_size=chunk_size)
@@ -136,8 +152,15 @@ def _status_bytes(field: str) -> int:
 
 
 def peak_memory(n_res: int, n_seq: int, chunk_size: int | None, device: str) -> int:
-    cmd = [sys.executable, __file__, "--memory-child", json.dumps([n_res, n_seq, chunk_size, device])]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ}).stdout
+    cmd = [
+        sys.executable,
+        __file__,
+        "--memory-child",
+        json.dumps([n_res, n_seq, chunk_size, device]),
+    ]
+    out = subprocess.run(
+        cmd, check=True, capture_output=True, text=True, env={**os.environ}
+    ).stdout
     return int(out.strip().splitlines()[-1])
 
 
@@ -147,9 +170,17 @@ def main():
     parser.add_argument("--n-seq", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chunk-size", type=int, default=None, help="for the timing")
-    parser.add_argument("--memory-chunks", type=int, nargs="+", default=[4, 32], help="chunk sizes of the memory table")
+    parser.add_argument(
+        "--memory-chunks",
+        type=int,
+        nargs="+",
+        default=[4, 32],
+        help="chunk sizes of the memory table",
+    )
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads of torch and XLA")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads of torch and XLA"
+    )
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:  # both sides: torch, and XLA (before jax is imported)
@@ -158,20 +189,36 @@ def main():
         print(peak_memory_child(*json.loads(args.memory_child)))
         return
 
-    print(f"EvoformerBlock, N_seq={args.n_seq}, c_m=256, c_z=128, fp32, device={args.device}, "
-          f"torch threads={torch.get_num_threads()}")
+    print(
+        f"EvoformerBlock, N_seq={args.n_seq}, c_m=256, c_z=128, fp32, device={args.device}, "
+        f"torch threads={torch.get_num_threads()}"
+    )
     rows = compare_speed(args)
-    print("\n| N_res | ours (s/block) | AF2 JAX jit (s/block) | JAX / ours | max abs diff |")
+    print(
+        "\n| N_res | ours (s/block) | AF2 JAX jit (s/block) | JAX / ours | max abs diff |"
+    )
     print("|---:|---:|---:|---:|---:|")
     for n_res, t_ours, t_jax, diff in rows:
-        print(f"| {n_res} | {t_ours:.3f} | {t_jax:.3f} | {t_jax / t_ours:.2f} | {diff:.1e} |")
+        print(
+            f"| {n_res} | {t_ours:.3f} | {t_jax:.3f} | {t_jax / t_ours:.2f} | {diff:.1e} |"
+        )
 
     print("\nPeak extra memory of one forward pass of our block (MiB):")
-    print("| N_res | no chunking | " + " | ".join(f"chunk_size={c}" for c in args.memory_chunks) + " |")
+    print(
+        "| N_res | no chunking | "
+        + " | ".join(f"chunk_size={c}" for c in args.memory_chunks)
+        + " |"
+    )
     print("|---:|---:|" + "---:|" * len(args.memory_chunks))
     for n_res in args.lengths:
-        peaks = [peak_memory(n_res, args.n_seq, c, args.device) for c in [None, *args.memory_chunks]]
-        print(f"| {n_res} | " + " | ".join(f"{p / 2**20:.0f}" for p in peaks) + " |", flush=True)
+        peaks = [
+            peak_memory(n_res, args.n_seq, c, args.device)
+            for c in [None, *args.memory_chunks]
+        ]
+        print(
+            f"| {n_res} | " + " | ".join(f"{p / 2**20:.0f}" for p in peaks) + " |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

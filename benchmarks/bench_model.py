@@ -31,23 +31,31 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from timing import set_threads, timed  # noqa: E402
+
 from reference.config import model_config  # noqa: E402
 from reference.model import AlphaFold, to_tensors  # noqa: E402
 
 
-def features(n_res: int, n_clust: int, n_extra: int, seed: int = 0) -> dict[str, np.ndarray]:
+def features(
+    n_res: int, n_clust: int, n_extra: int, seed: int = 0
+) -> dict[str, np.ndarray]:
     """One pass of processed features in AF2's layout (leading pass dim of 1)."""
     rng = np.random.default_rng(seed)
     aatype = rng.integers(0, 20, n_res).astype(np.int32)
     from reference.all_atom import make_atom14_masks
 
-    masks = {k: v.numpy() for k, v in make_atom14_masks(torch.from_numpy(aatype).long()).items()}
+    masks = {
+        k: v.numpy()
+        for k, v in make_atom14_masks(torch.from_numpy(aatype).long()).items()
+    }
     f = {
         "aatype": aatype,
         "residue_index": np.arange(n_res, dtype=np.int32),
         "seq_mask": np.ones(n_res, np.float32),
         "seq_length": np.array(n_res, np.int32),
-        "target_feat": np.concatenate([np.zeros((n_res, 1)), np.eye(21)[aatype]], -1).astype(np.float32),
+        "target_feat": np.concatenate(
+            [np.zeros((n_res, 1)), np.eye(21)[aatype]], -1
+        ).astype(np.float32),
         "msa_feat": rng.random((n_clust, n_res, 49)).astype(np.float32),
         "msa_mask": np.ones((n_clust, n_res), np.float32),
         "extra_msa": rng.integers(0, 22, (n_extra, n_res)).astype(np.int32),
@@ -74,7 +82,9 @@ def jax_model(feats, n_block: int, n_extra_block: int):
     n_res = feats["aatype"].shape[1]
     batch = {**feats, "prev": zero_prev(n_res)}
     t = hk.transform(lambda b: modules.AlphaFold(cfg.model)(b, is_training=False))
-    flat = random_params(jax.eval_shape(t.init, jax.random.PRNGKey(0), batch), noise=0.01)
+    flat = random_params(
+        jax.eval_shape(t.init, jax.random.PRNGKey(0), batch), noise=0.01
+    )
     apply, params = jax.jit(t.apply), _unflatten(flat)
 
     def run():
@@ -86,43 +96,70 @@ def jax_model(feats, n_block: int, n_extra_block: int):
 
 def torch_model(flat, args, precision="fp32"):
     if flat is not None:
-        return AlphaFold.from_params(flat, chunk_size=args.chunk_size, precision=precision)
-    cfg = model_config("model_3_ptm", N_evoformer_block=args.blocks, chunk_size=args.chunk_size, precision=precision)
+        return AlphaFold.from_params(
+            flat, chunk_size=args.chunk_size, precision=precision
+        )
+    cfg = model_config(
+        "model_3_ptm",
+        N_evoformer_block=args.blocks,
+        chunk_size=args.chunk_size,
+        precision=precision,
+    )
     return AlphaFold(cfg)
 
 
 def run_cpu(args):
-    print(f"# full model, one pass, {args.blocks} Evoformer + 4 extra-MSA blocks, "
-          f"N_clust={args.n_clust}, N_extra={args.n_extra}, fp32, CPU, "
-          f"{torch.get_num_threads()} torch threads, best of {args.repeats}")
+    print(
+        f"# full model, one pass, {args.blocks} Evoformer + 4 extra-MSA blocks, "
+        f"N_clust={args.n_clust}, N_extra={args.n_extra}, fp32, CPU, "
+        f"{torch.get_num_threads()} torch threads, best of {args.repeats}"
+    )
     print(f"{'L':>6} {'ours (s)':>10} {'JAX (s)':>10} {'JAX/ours':>9}")
     for n_res in args.lengths:
         feats = features(n_res, args.n_clust, args.n_extra)
-        flat, jax_run = jax_model(feats, args.blocks, 4) if not args.no_jax else (None, None)
+        flat, jax_run = (
+            jax_model(feats, args.blocks, 4) if not args.no_jax else (None, None)
+        )
         model = torch_model(flat, args).eval()
         batch = {k: v[0] for k, v in to_tensors(feats).items()}
         with torch.inference_mode():
             ours = timed(lambda: model.forward_pass(batch), args.repeats)
         del model
         theirs = timed(jax_run, args.repeats) if jax_run else float("nan")
-        print(f"{n_res:>6} {ours:>10.2f} {theirs:>10.2f} {theirs / ours:>9.2f}", flush=True)
+        print(
+            f"{n_res:>6} {ours:>10.2f} {theirs:>10.2f} {theirs / ours:>9.2f}",
+            flush=True,
+        )
 
 
 def run_cuda(args):
-    print(f"# full model, one pass, {args.blocks} Evoformer + 4 extra-MSA blocks, "
-          f"N_clust={args.n_clust}, N_extra={args.n_extra}, chunk_size={args.chunk_size}, "
-          f"{torch.cuda.get_device_name()}, best of {args.repeats}")
+    print(
+        f"# full model, one pass, {args.blocks} Evoformer + 4 extra-MSA blocks, "
+        f"N_clust={args.n_clust}, N_extra={args.n_extra}, chunk_size={args.chunk_size}, "
+        f"{torch.cuda.get_device_name()}, best of {args.repeats}"
+    )
     print(f"{'L':>6} {'precision':>9} {'time (s)':>9} {'peak GiB':>9}")
     for precision in ("fp32", "bf16"):
         model = torch_model(None, args, precision).cuda().eval()
         for n_res in args.lengths:
-            batch = {k: v[0] for k, v in to_tensors(features(n_res, args.n_clust, args.n_extra), "cuda").items()}
+            batch = {
+                k: v[0]
+                for k, v in to_tensors(
+                    features(n_res, args.n_clust, args.n_extra), "cuda"
+                ).items()
+            }
             torch.cuda.reset_peak_memory_stats()
             try:
                 with torch.inference_mode():
-                    t = timed(lambda: (model.forward_pass(batch), torch.cuda.synchronize()), args.repeats)
+                    t = timed(
+                        lambda: (model.forward_pass(batch), torch.cuda.synchronize()),
+                        args.repeats,
+                    )
             except torch.OutOfMemoryError:
-                print(f"{n_res:>6} {precision:>9} {'out of memory':>19}; longer lengths skipped", flush=True)
+                print(
+                    f"{n_res:>6} {precision:>9} {'out of memory':>19}; longer lengths skipped",
+                    flush=True,
+                )
                 break
             finally:
                 del batch
@@ -133,10 +170,14 @@ def run_cuda(args):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--lengths", type=int, nargs="+", default=[64, 128, 256])
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--blocks", type=int, default=48, help="Evoformer blocks (48 in AF2)")
+    p.add_argument(
+        "--blocks", type=int, default=48, help="Evoformer blocks (48 in AF2)"
+    )
     p.add_argument("--n-clust", type=int, default=16)
     p.add_argument("--n-extra", type=int, default=32)
     p.add_argument("--repeats", type=int, default=1)

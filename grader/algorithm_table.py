@@ -29,7 +29,14 @@ def rows(reference_dir: Path = ROOT / "reference") -> list[tuple[int, str, str, 
             match = CITATION.search(ast.get_docstring(node) or "")
             if match:
                 first = int(re.findall(r"\d+", match.group(1))[0])
-                found.append((first, match.group(1).strip(), match.group(2), f"{path.name}: {node.name}"))
+                found.append(
+                    (
+                        first,
+                        match.group(1).strip(),
+                        match.group(2),
+                        f"{path.name}: {node.name}",
+                    )
+                )
     return sorted(found)
 
 

@@ -26,8 +26,9 @@ from __future__ import annotations
 import contextlib
 import importlib
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch

@@ -41,7 +41,7 @@ NEVER_INSTALL = frozenset({"torch", "numpy", "nbgrader", "notebook", "jupyter"})
 
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
-SETUP_CELL = '''\
+SETUP_CELL = """\
 # Set-up: run this cell first (in Colab it fetches the course; safe to re-run).
 import os, subprocess, sys
 if "google.colab" in sys.modules and not os.path.isdir("{clone}"):
@@ -52,7 +52,7 @@ for _root in (os.environ.get("AF2_COURSE_ROOT", ""), "{clone}", "..", "."):
         sys.path.insert(0, os.path.abspath(_root))
         break
 from grader.colab import setup
-setup(use_drive=True)  # use_drive=False: keep your work in this Colab session only'''
+setup(use_drive=True)  # use_drive=False: keep your work in this Colab session only"""
 
 
 def setup_cell_source() -> str:
@@ -72,12 +72,18 @@ def repo_root() -> Path:
 
 def _pip_install(requirements: list[str]) -> None:
     """Install with the kernel's own pip (replaced by a recorder in the tests)."""
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *requirements], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", *requirements], check=True
+    )
 
 
 def missing_packages() -> list[str]:
     """Pip requirements of ``COLAB_PACKAGES`` that are not importable here."""
-    return [req for name, req in COLAB_PACKAGES.items() if importlib.util.find_spec(name) is None]
+    return [
+        req
+        for name, req in COLAB_PACKAGES.items()
+        if importlib.util.find_spec(name) is None
+    ]
 
 
 def install_missing() -> list[str]:
@@ -107,7 +113,9 @@ def persist_in_drive(course_student: Path, drive_work: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for src in sorted(course_student.rglob("*.py")):
         dest = target / src.relative_to(course_student)
-        if dest.exists() and (_is_exercise_file(src) or dest.read_bytes() == src.read_bytes()):
+        if dest.exists() and (
+            _is_exercise_file(src) or dest.read_bytes() == src.read_bytes()
+        ):
             continue  # the student's work stays untouched
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dest)
@@ -122,7 +130,9 @@ def _mount_drive() -> bool:
         drive.mount(str(DRIVE_MOUNT))
         return True
     except Exception as exc:  # declined, or no Drive in this runtime
-        print(f"Google Drive not mounted ({exc}); your work lives in this session only.")
+        print(
+            f"Google Drive not mounted ({exc}); your work lives in this session only."
+        )
         return False
 
 
@@ -157,7 +167,9 @@ def setup(use_drive: bool = True) -> Path:
 def colab_url(notebook_path: str) -> str:
     """The Colab address of a notebook of the published repository."""
     slug = REPO_URL.removeprefix("https://github.com/").removesuffix(".git")
-    return f"https://colab.research.google.com/github/{slug}/blob/{BRANCH}/{notebook_path}"
+    return (
+        f"https://colab.research.google.com/github/{slug}/blob/{BRANCH}/{notebook_path}"
+    )
 
 
 def colab_badge(notebook_path: str) -> str:

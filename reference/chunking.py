@@ -20,7 +20,7 @@ memory is one full output plus one chunk's intermediates.
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -49,8 +49,12 @@ def chunk_layer(
     if chunk_size is None or batch_dims == 0:
         return fn(**inputs)
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size}")
-    batch_shape = torch.broadcast_shapes(*(x.shape[:batch_dims] for x in inputs.values()))
+        raise ValueError(
+            f"chunk_size must be a positive integer or None, got {chunk_size}"
+        )
+    batch_shape = torch.broadcast_shapes(
+        *(x.shape[:batch_dims] for x in inputs.values())
+    )
     out = None
     for index in _chunks(batch_shape, chunk_size):
         piece = fn(**{name: _select(x, index) for name, x in inputs.items()})
@@ -75,7 +79,11 @@ def _chunks(batch_shape: torch.Size, chunk_size: int) -> Iterator[tuple[slice, .
     whole = (slice(None),) * (len(batch_shape) - pivot - 1)
     for outer in itertools.product(*(range(n) for n in batch_shape[:pivot])):
         for start in range(0, batch_shape[pivot], step):
-            yield tuple(slice(i, i + 1) for i in outer) + (slice(start, start + step),) + whole
+            yield (
+                tuple(slice(i, i + 1) for i in outer)
+                + (slice(start, start + step),)
+                + whole
+            )
 
 
 def _select(x: torch.Tensor, index: tuple[slice, ...]) -> torch.Tensor:

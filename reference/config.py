@@ -32,7 +32,9 @@ class AlphaFoldConfig:
     # --- input features (SI §1.2.9, Table 1) ---
     tf_dim: int = 22  # target_feat: has_break + one-hot of 21 residue types
     msa_dim: int = 49  # msa_feat: 23 + 1 + 1 + 23 + 1 channels
-    extra_msa_dim: int = 25  # extra_msa_feat: one-hot(23) + has_deletion + deletion_value
+    extra_msa_dim: int = (
+        25  # extra_msa_feat: one-hot(23) + has_deletion + deletion_value
+    )
 
     # --- embedders ---
     relpos_k: int = 32  # SI Alg. 4, line 2: bins -32..32, 65 in all
@@ -89,9 +91,11 @@ class AlphaFoldConfig:
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+            raise ValueError(
+                f"precision must be one of {PRECISIONS}, got {self.precision!r}"
+            )
 
-    def replace(self, **changes) -> "AlphaFoldConfig":
+    def replace(self, **changes) -> AlphaFoldConfig:
         """A copy with some values changed."""
         return dataclasses.replace(self, **changes)
 
@@ -109,7 +113,9 @@ def model_config(name: str = "model_1_ptm", **overrides) -> AlphaFoldConfig:
     Keyword arguments override single values (e.g. ``chunk_size=64``).
     """
     if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+        raise ValueError(
+            f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}"
+        )
     i = int(name.split("_")[1])
     cfg = AlphaFoldConfig(ptm=name.endswith("_ptm"), max_extra_msa=_EXTRA_MSA[i])
     return cfg.replace(**overrides)

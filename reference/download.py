@@ -57,12 +57,21 @@ DEEPMIND_PARAMS = Remote(
 # scripts/download_openfold_params.sh). No checksums are published.
 _OPENFOLD_HF = "https://huggingface.co/nz/OpenFold/resolve/main/"
 OPENFOLD_FILES = (
-    "finetuning_ptm_1.pt", "finetuning_ptm_2.pt", "finetuning_no_templ_ptm_1.pt",
-    "finetuning_1.pt", "finetuning_2.pt", "finetuning_3.pt", "finetuning_4.pt", "finetuning_5.pt",
-    "finetuning_no_templ_1.pt", "finetuning_no_templ_2.pt",
+    "finetuning_ptm_1.pt",
+    "finetuning_ptm_2.pt",
+    "finetuning_no_templ_ptm_1.pt",
+    "finetuning_1.pt",
+    "finetuning_2.pt",
+    "finetuning_3.pt",
+    "finetuning_4.pt",
+    "finetuning_5.pt",
+    "finetuning_no_templ_1.pt",
+    "finetuning_no_templ_2.pt",
 )
 OPENFOLD_PARAMS = {
-    f: Remote(_OPENFOLD_HF + f, "huggingface.co/nz/OpenFold (linked from OpenFold's docs)")
+    f: Remote(
+        _OPENFOLD_HF + f, "huggingface.co/nz/OpenFold (linked from OpenFold's docs)"
+    )
     for f in OPENFOLD_FILES
 }
 
@@ -89,7 +98,9 @@ def _open(url: str, start: int):
     headers = {"User-Agent": USER_AGENT}
     if start:
         headers["Range"] = f"bytes={start}-"
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60)
+    return urllib.request.urlopen(
+        urllib.request.Request(url, headers=headers), timeout=60
+    )
 
 
 def fetch(remote: Remote, dest_dir, progress: bool = True) -> Path:
@@ -109,10 +120,18 @@ def fetch(remote: Remote, dest_dir, progress: bool = True) -> Path:
                 start = 0
             length = r.headers.get("Content-Length")
             total = start + int(length) if length is not None else remote.size
-            with open(part, "ab" if start else "wb") as f, tqdm(
-                total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=remote.name, disable=not progress,
-            ) as bar:
+            with (
+                open(part, "ab" if start else "wb") as f,
+                tqdm(
+                    total=total,
+                    initial=start,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    desc=remote.name,
+                    disable=not progress,
+                ) as bar,
+            ):
                 for block in iter(lambda: r.read(CHUNK), b""):
                     f.write(block)
                     bar.update(len(block))
@@ -141,7 +160,9 @@ def _verify(remote: Remote, part: Path, total: int | None) -> None:
         )
     digest = _sha256(part)
     if remote.sha256 is None:
-        print(f"{remote.name}: sha256 {digest} ({size} bytes; no published checksum to compare with)")
+        print(
+            f"{remote.name}: sha256 {digest} ({size} bytes; no published checksum to compare with)"
+        )
     elif digest != remote.sha256:
         raise DownloadError(
             f"{part}: sha256 {digest} does not match the expected {remote.sha256}; "
@@ -157,7 +178,7 @@ def extract_npz(tar_path, dest_dir, models: list[str] | None = None) -> list[Pat
         for member in tar:
             if not (member.isfile() and NPZ_MEMBER.fullmatch(member.name)):
                 continue  # also skips any name with a directory part
-            if models and member.name[len("params_"):-len(".npz")] not in models:
+            if models and member.name[len("params_") : -len(".npz")] not in models:
                 continue
             target = Path(dest_dir) / member.name
             if not (target.exists() and target.stat().st_size == member.size):
@@ -166,23 +187,36 @@ def extract_npz(tar_path, dest_dir, models: list[str] | None = None) -> list[Pat
                         dst.write(block)
             out.append(target)
     if not out:
-        raise DownloadError(f"{tar_path} holds no params_model_*.npz{' for ' + ', '.join(models) if models else ''}")
+        raise DownloadError(
+            f"{tar_path} holds no params_model_*.npz{' for ' + ', '.join(models) if models else ''}"
+        )
     return out
 
 
-def fetch_msa(sequence: str, dest_dir, name: str = "query", server: str = COLABFOLD_SERVER,
-              mode: str = "env", poll_s: float = 5.0, timeout_s: float = 1800) -> Path:
+def fetch_msa(
+    sequence: str,
+    dest_dir,
+    name: str = "query",
+    server: str = COLABFOLD_SERVER,
+    mode: str = "env",
+    poll_s: float = 5.0,
+    timeout_s: float = 1800,
+) -> Path:
     """Ask ColabFold's MMseqs2 server for an MSA of ``sequence``; write ``<name>.a3m``.
 
     mode: ``"env"`` (UniRef + environmental databases, as ColabFold) or ``"all"`` (UniRef only).
     """
     sequence = re.sub(r"\s", "", sequence).upper()
     if not re.fullmatch(r"[ACDEFGHIKLMNPQRSTVWYX]+", sequence):
-        raise DownloadError("the sequence must be one-letter amino-acid codes (ACDEFGHIKLMNPQRSTVWYX)")
+        raise DownloadError(
+            "the sequence must be one-letter amino-acid codes (ACDEFGHIKLMNPQRSTVWYX)"
+        )
 
     def call(path, data=None):
         body = urllib.parse.urlencode(data).encode() if data else None
-        req = urllib.request.Request(f"{server}/{path}", data=body, headers={"User-Agent": USER_AGENT})
+        req = urllib.request.Request(
+            f"{server}/{path}", data=body, headers={"User-Agent": USER_AGENT}
+        )
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
                 return r.read()
@@ -190,20 +224,34 @@ def fetch_msa(sequence: str, dest_dir, name: str = "query", server: str = COLABF
             raise DownloadError(f"{server}/{path}: {getattr(e, 'reason', e)}") from None
 
     def submit():
-        return json.loads(call("ticket/msa", {"q": f">101\n{sequence}\n", "mode": mode}))
+        return json.loads(
+            call("ticket/msa", {"q": f">101\n{sequence}\n", "mode": mode})
+        )
 
     ticket = submit()
     deadline = time.monotonic() + timeout_s
     while ticket.get("status") in ("UNKNOWN", "RUNNING", "PENDING", "RATELIMIT"):
         if time.monotonic() > deadline:
-            raise DownloadError(f"the MSA server did not finish within {timeout_s:.0f} s")
+            raise DownloadError(
+                f"the MSA server did not finish within {timeout_s:.0f} s"
+            )
         time.sleep(poll_s)
         # A rate-limited submission has no ticket yet: submit again.
-        ticket = json.loads(call(f"ticket/{ticket['id']}")) if "id" in ticket else submit()
+        ticket = (
+            json.loads(call(f"ticket/{ticket['id']}")) if "id" in ticket else submit()
+        )
     if ticket.get("status") != "COMPLETE":
-        raise DownloadError(f"the MSA server answered {ticket.get('status')!r}: try again later")
-    with tarfile.open(fileobj=io.BytesIO(call(f"result/download/{ticket['id']}"))) as tar:
-        parts = [tar.extractfile(m).read().decode() for m in tar if m.isfile() and m.name.endswith(".a3m")]
+        raise DownloadError(
+            f"the MSA server answered {ticket.get('status')!r}: try again later"
+        )
+    with tarfile.open(
+        fileobj=io.BytesIO(call(f"result/download/{ticket['id']}"))
+    ) as tar:
+        parts = [
+            tar.extractfile(m).read().decode()
+            for m in tar
+            if m.isfile() and m.name.endswith(".a3m")
+        ]
     if not parts:
         raise DownloadError("the MSA server's answer holds no .a3m file")
     dest = Path(dest_dir) / f"{name}.a3m"
@@ -228,22 +276,36 @@ def _merge_a3m(parts: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reference.download", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m reference.download", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="what", required=True)
-    p = sub.add_parser("params", help="DeepMind's params_model_*.npz (downloads the 5.3 GB tar)")
+    p = sub.add_parser(
+        "params", help="DeepMind's params_model_*.npz (downloads the 5.3 GB tar)"
+    )
     p.add_argument("--dest", required=True)
-    p.add_argument("--models", help="comma-separated, e.g. model_1_ptm,model_2_ptm (default: all)")
-    p.add_argument("--keep-tar", action="store_true", help="keep the tar after extracting")
+    p.add_argument(
+        "--models", help="comma-separated, e.g. model_1_ptm,model_2_ptm (default: all)"
+    )
+    p.add_argument(
+        "--keep-tar", action="store_true", help="keep the tar after extracting"
+    )
     o = sub.add_parser("openfold", help="OpenFold's .pt checkpoints")
     o.add_argument("--dest", required=True)
-    o.add_argument("--files", default="finetuning_ptm_2.pt", help=f"comma-separated, from {', '.join(OPENFOLD_FILES)}")
+    o.add_argument(
+        "--files",
+        default="finetuning_ptm_2.pt",
+        help=f"comma-separated, from {', '.join(OPENFOLD_FILES)}",
+    )
     m = sub.add_parser("msa", help="an MSA (a3m) from ColabFold's MMseqs2 server")
     m.add_argument("--sequence", required=True)
     m.add_argument("--dest", required=True)
     m.add_argument("--name", default="query")
     m.add_argument("--server", default=COLABFOLD_SERVER)
     for s in (p, o):
-        s.add_argument("--url", help="another mirror of the same file(s) (a base URL for openfold)")
+        s.add_argument(
+            "--url", help="another mirror of the same file(s) (a base URL for openfold)"
+        )
         s.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -262,8 +324,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.what == "openfold":
             for f in args.files.split(","):
                 if f not in OPENFOLD_PARAMS:
-                    raise DownloadError(f"unknown OpenFold file {f!r}; choose from {', '.join(OPENFOLD_FILES)}")
-                remote = OPENFOLD_PARAMS[f] if args.url is None else Remote(args.url.rstrip("/") + "/" + f, "--url")
+                    raise DownloadError(
+                        f"unknown OpenFold file {f!r}; choose from {', '.join(OPENFOLD_FILES)}"
+                    )
+                remote = (
+                    OPENFOLD_PARAMS[f]
+                    if args.url is None
+                    else Remote(args.url.rstrip("/") + "/" + f, "--url")
+                )
                 print(fetch(remote, args.dest, progress=not args.quiet))
         else:
             print(fetch_msa(args.sequence, args.dest, args.name, args.server))

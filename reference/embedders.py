@@ -26,7 +26,12 @@ class InputEmbedder(nn.Module):
     """
 
     def __init__(
-        self, tf_dim: int = 22, msa_dim: int = 49, c_m: int = 256, c_z: int = 128, relpos_k: int = 32
+        self,
+        tf_dim: int = 22,
+        msa_dim: int = 49,
+        c_m: int = 256,
+        c_z: int = 128,
+        relpos_k: int = 32,
     ):
         super().__init__()
         self.relpos_k = relpos_k
@@ -37,7 +42,10 @@ class InputEmbedder(nn.Module):
         self.linear_relpos = nn.Linear(2 * relpos_k + 1, c_z)
 
     def forward(
-        self, target_feat: torch.Tensor, residue_index: torch.Tensor, msa_feat: torch.Tensor
+        self,
+        target_feat: torch.Tensor,
+        residue_index: torch.Tensor,
+        msa_feat: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Embed the features.
 
@@ -172,7 +180,9 @@ class RecyclingEmbedder(nn.Module):
         positions on the first pass) falls in none either.
         """
         # [num_bins]
-        lower = torch.linspace(self.min_bin, self.max_bin, self.num_bins, dtype=x.dtype, device=x.device)
+        lower = torch.linspace(
+            self.min_bin, self.max_bin, self.num_bins, dtype=x.dtype, device=x.device
+        )
         lower = lower**2
         upper = torch.cat([lower[1:], lower.new_tensor([1e8])])
         # [*, N_res, N_res, 1]
@@ -181,7 +191,9 @@ class RecyclingEmbedder(nn.Module):
 
 
 def extra_msa_feat(
-    extra_msa: torch.Tensor, extra_has_deletion: torch.Tensor, extra_deletion_value: torch.Tensor
+    extra_msa: torch.Tensor,
+    extra_has_deletion: torch.Tensor,
+    extra_deletion_value: torch.Tensor,
 ) -> torch.Tensor:
     """The 25 extra-MSA feature channels, built as late as possible (they are large).
 
@@ -195,7 +207,9 @@ def extra_msa_feat(
     """
     # [*, N_extra, N_res, 25]
     one_hot = F.one_hot(extra_msa.long(), 23).to(extra_has_deletion.dtype)
-    return torch.cat([one_hot, extra_has_deletion[..., None], extra_deletion_value[..., None]], -1)
+    return torch.cat(
+        [one_hot, extra_has_deletion[..., None], extra_deletion_value[..., None]], -1
+    )
 
 
 class ExtraMsaEmbedder(nn.Module):
@@ -211,7 +225,10 @@ class ExtraMsaEmbedder(nn.Module):
         self.linear = nn.Linear(f, c_e)
 
     def forward(
-        self, extra_msa: torch.Tensor, extra_has_deletion: torch.Tensor, extra_deletion_value: torch.Tensor
+        self,
+        extra_msa: torch.Tensor,
+        extra_has_deletion: torch.Tensor,
+        extra_deletion_value: torch.Tensor,
     ) -> torch.Tensor:
         """Project the extra-MSA features.
 

@@ -6,11 +6,21 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .msa_attention import MSAColumnAttention, MSAColumnGlobalAttention, MSARowAttentionWithPairBias
+from .msa_attention import (
+    MSAColumnAttention,
+    MSAColumnGlobalAttention,
+    MSARowAttentionWithPairBias,
+)
 from .outer_product_mean import OuterProductMean
 from .transition import MSATransition, PairTransition
-from .triangle_attention import TriangleAttentionEndingNode, TriangleAttentionStartingNode
-from .triangle_multiplication import TriangleMultiplicationIncoming, TriangleMultiplicationOutgoing
+from .triangle_attention import (
+    TriangleAttentionEndingNode,
+    TriangleAttentionStartingNode,
+)
+from .triangle_multiplication import (
+    TriangleMultiplicationIncoming,
+    TriangleMultiplicationOutgoing,
+)
 
 
 class EvoformerBlock(nn.Module):
@@ -57,11 +67,17 @@ class EvoformerBlock(nn.Module):
                 c_m, c_hidden_msa_att, N_head_msa
             )
         else:
-            self.msa_column_attention = MSAColumnAttention(c_m, c_hidden_msa_att, N_head_msa)
+            self.msa_column_attention = MSAColumnAttention(
+                c_m, c_hidden_msa_att, N_head_msa
+            )
         self.msa_transition = MSATransition(c_m, n_transition)
         self.outer_product_mean = OuterProductMean(c_m, c_z, c_hidden_opm)
-        self.triangle_multiplication_outgoing = TriangleMultiplicationOutgoing(c_z, c_hidden_mul)
-        self.triangle_multiplication_incoming = TriangleMultiplicationIncoming(c_z, c_hidden_mul)
+        self.triangle_multiplication_outgoing = TriangleMultiplicationOutgoing(
+            c_z, c_hidden_mul
+        )
+        self.triangle_multiplication_incoming = TriangleMultiplicationIncoming(
+            c_z, c_hidden_mul
+        )
         self.triangle_attention_starting_node = TriangleAttentionStartingNode(
             c_z, c_hidden_pair_att, N_head_pair
         )
@@ -156,7 +172,9 @@ class ExtraMsaBlock(EvoformerBlock):
 
     is_extra_msa = True
 
-    def __init__(self, c_m: int = 64, c_z: int = 128, c_hidden_msa_att: int = 8, **kwargs):
+    def __init__(
+        self, c_m: int = 64, c_z: int = 128, c_hidden_msa_att: int = 8, **kwargs
+    ):
         super().__init__(c_m, c_z, c_hidden_msa_att, **kwargs)
 
 
@@ -173,7 +191,9 @@ class EvoformerStack(nn.Module):
 
     def __init__(self, N_block: int = 48, c_m: int = 256, c_z: int = 128, **kwargs):
         super().__init__()
-        self.blocks = nn.ModuleList(EvoformerBlock(c_m, c_z, **kwargs) for _ in range(N_block))
+        self.blocks = nn.ModuleList(
+            EvoformerBlock(c_m, c_z, **kwargs) for _ in range(N_block)
+        )
 
     def forward(self, m, z, msa_mask, pair_mask, chunk_size=None):
         """Run every block in turn; arguments and results as ``EvoformerBlock.forward``."""
@@ -197,7 +217,9 @@ class ExtraMsaStack(nn.Module):
 
     def __init__(self, N_block: int = 4, c_e: int = 64, c_z: int = 128, **kwargs):
         super().__init__()
-        self.blocks = nn.ModuleList(ExtraMsaBlock(c_e, c_z, **kwargs) for _ in range(N_block))
+        self.blocks = nn.ModuleList(
+            ExtraMsaBlock(c_e, c_z, **kwargs) for _ in range(N_block)
+        )
 
     def forward(
         self,

@@ -113,8 +113,10 @@ class Rigid:
     def cat(rigids: list[Rigid], dim: int) -> Rigid:
         """Concatenates transforms along batch dimension ``dim``."""
         dim = dim if dim >= 0 else dim + len(rigids[0].shape)
-        return Rigid(torch.cat([r.rot for r in rigids], dim=dim),
-                     torch.cat([r.trans for r in rigids], dim=dim))
+        return Rigid(
+            torch.cat([r.rot for r in rigids], dim=dim),
+            torch.cat([r.trans for r in rigids], dim=dim),
+        )
 
     @property
     def shape(self) -> torch.Size:
@@ -169,8 +171,10 @@ class Rigid:
     def __getitem__(self, index) -> Rigid:
         """Indexes the batch dimensions only, e.g. ``T[..., 0]``, ``T[:, None]``."""
         index = index if isinstance(index, tuple) else (index,)
-        return Rigid(self.rot[index + (slice(None), slice(None))],
-                     self.trans[index + (slice(None),)])
+        return Rigid(
+            self.rot[index + (slice(None), slice(None))],
+            self.trans[index + (slice(None),)],
+        )
 
     def unsqueeze(self, dim: int) -> Rigid:
         """Inserts a batch dimension of size 1 at ``dim`` (negative: from the end)."""

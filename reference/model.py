@@ -10,7 +10,7 @@ pass's first MSA row, pair representation and atom positions into the next one.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import torch
@@ -59,7 +59,9 @@ class AlphaFold(nn.Module):
     def __init__(self, config: AlphaFoldConfig | None = None):
         super().__init__()
         c = self.config = config or model_config()
-        self.input_embedder = InputEmbedder(c.tf_dim, c.msa_dim, c.c_m, c.c_z, c.relpos_k)
+        self.input_embedder = InputEmbedder(
+            c.tf_dim, c.msa_dim, c.c_m, c.c_z, c.relpos_k
+        )
         self.recycling_embedder = RecyclingEmbedder(
             c.c_m, c.c_z, c.recycle_min_bin, c.recycle_max_bin, c.recycle_num_bins
         )
@@ -72,21 +74,40 @@ class AlphaFold(nn.Module):
             n_transition=c.transition_n,
         )
         self.extra_msa_stack = ExtraMsaStack(
-            c.N_extra_block, c.c_e, c.c_z, c_hidden_msa_att=c.c_extra_att, N_head_msa=c.N_head_extra, **pair_sizes
+            c.N_extra_block,
+            c.c_e,
+            c.c_z,
+            c_hidden_msa_att=c.c_extra_att,
+            N_head_msa=c.N_head_extra,
+            **pair_sizes,
         )
         self.evoformer = EvoformerStack(
-            c.N_evoformer_block, c.c_m, c.c_z, c_hidden_msa_att=c.c_msa_att, N_head_msa=c.N_head_msa, **pair_sizes
+            c.N_evoformer_block,
+            c.c_m,
+            c.c_z,
+            c_hidden_msa_att=c.c_msa_att,
+            N_head_msa=c.N_head_msa,
+            **pair_sizes,
         )
         self.linear_single = nn.Linear(c.c_m, c.c_s)
         self.structure_module = StructureModule(
-            c.c_s, c.c_z, c.c_ipa, c.N_head_ipa, c.N_query_points, c.N_point_values,
-            c.c_resnet, c.N_structure_layer, c.position_scale,
+            c.c_s,
+            c.c_z,
+            c.c_ipa,
+            c.N_head_ipa,
+            c.N_query_points,
+            c.N_point_values,
+            c.c_resnet,
+            c.N_structure_layer,
+            c.position_scale,
         )
         heads = AuxiliaryHeadsPTM if c.ptm else AuxiliaryHeads
         self.heads = heads(c)
 
     # --- one pass ---------------------------------------------------------------------
-    def embed_and_evoform(self, batch: Mapping[str, torch.Tensor], prev: Mapping[str, torch.Tensor]) -> dict:
+    def embed_and_evoform(
+        self, batch: Mapping[str, torch.Tensor], prev: Mapping[str, torch.Tensor]
+    ) -> dict:
         """SI Alg. 2, lines 5-18: the representations of one pass.
 
         Args:
@@ -104,20 +125,30 @@ class AlphaFold(nn.Module):
         pair_mask = seq_mask[..., :, None] * seq_mask[..., None, :]
 
         # SI Alg. 2, line 5
-        m, z = self.input_embedder(batch["target_feat"], batch["residue_index"], batch["msa_feat"])
+        m, z = self.input_embedder(
+            batch["target_feat"], batch["residue_index"], batch["msa_feat"]
+        )
 
         # SI Alg. 2, line 6: the recycled outputs (on the first pass too, from zeros)
         ### BEGIN SOLUTION
         x_prev = pseudo_beta(batch["aatype"], prev["prev_pos"])  # kept fp32 under bf16
-        m_1, dz = self.recycling_embedder(prev["prev_msa_first_row"], prev["prev_pair"], x_prev)
+        m_1, dz = self.recycling_embedder(
+            prev["prev_msa_first_row"], prev["prev_pair"], x_prev
+        )
         z = z + dz
-        m = torch.cat([m[..., :1, :, :] + m_1[..., None, :, :], m[..., 1:, :, :]], dim=-3)
+        m = torch.cat(
+            [m[..., :1, :, :] + m_1[..., None, :, :], m[..., 1:, :, :]], dim=-3
+        )
         ### END SOLUTION
 
         # SI Alg. 2, lines 14-16: the extra MSA updates the pair representation
         # e: [N_extra, N_res, c_e]
         ### BEGIN SOLUTION
-        e = self.extra_msa_embedder(batch["extra_msa"], batch["extra_has_deletion"], batch["extra_deletion_value"])
+        e = self.extra_msa_embedder(
+            batch["extra_msa"],
+            batch["extra_has_deletion"],
+            batch["extra_deletion_value"],
+        )
         z = self.extra_msa_stack(e, z, batch["extra_msa_mask"], pair_mask, chunk)
         ### END SOLUTION
 
@@ -129,7 +160,11 @@ class AlphaFold(nn.Module):
         ### END SOLUTION
         return {"msa": m, "pair": z, "single": s, "msa_first_row": m[..., 0, :, :]}
 
-    def forward_pass(self, batch: Mapping[str, torch.Tensor], prev: Mapping[str, torch.Tensor] | None = None) -> dict:
+    def forward_pass(
+        self,
+        batch: Mapping[str, torch.Tensor],
+        prev: Mapping[str, torch.Tensor] | None = None,
+    ) -> dict:
         """SI Alg. 2, lines 5-22: one pass of the network.
 
         Args:
@@ -149,7 +184,9 @@ class AlphaFold(nn.Module):
         # softmaxes lose too much in bf16).
         with self._fp32():
             # SI Alg. 2, line 20
-            sm = self.structure_module(rep["single"], rep["pair"], batch["aatype"], batch["seq_mask"])
+            sm = self.structure_module(
+                rep["single"], rep["pair"], batch["aatype"], batch["seq_mask"]
+            )
             out = self.heads(rep, sm, batch["seq_mask"])
         out.update(
             single=rep["single"],
@@ -165,7 +202,9 @@ class AlphaFold(nn.Module):
         }
         return out
 
-    def initial_prev(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def initial_prev(
+        self, batch: Mapping[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
         """Zeros as the previous outputs of the first pass (SI Alg. 2, line 2)."""
         like = batch["target_feat"]
         n = like.shape[-2]
@@ -216,7 +255,9 @@ class AlphaFold(nn.Module):
         return out
 
     @staticmethod
-    def pass_features(batch: Mapping[str, torch.Tensor], r: int, num_passes: int) -> dict[str, torch.Tensor]:
+    def pass_features(
+        batch: Mapping[str, torch.Tensor], r: int, num_passes: int
+    ) -> dict[str, torch.Tensor]:
         """The features of pass ``r``: slice ``r`` where the features carry a pass dimension."""
         extra = batch["aatype"].dim() - FEATURE_RANKS["aatype"]
         if extra == 0:
@@ -227,7 +268,10 @@ class AlphaFold(nn.Module):
                 f"features hold {n} passes (aatype {tuple(batch['aatype'].shape)}); "
                 f"{num_passes} passes need one slice each: make the features with num_recycle >= {num_passes - 1}"
             )
-        return {k: batch[k][r] if batch[k].dim() > FEATURE_RANKS[k] else batch[k] for k in FEATURE_RANKS}
+        return {
+            k: batch[k][r] if batch[k].dim() > FEATURE_RANKS[k] else batch[k]
+            for k in FEATURE_RANKS
+        }
 
     # --- precision ----------------------------------------------------------------------
     def _precision(self):
@@ -249,14 +293,16 @@ class AlphaFold(nn.Module):
 
     # --- weights ------------------------------------------------------------------------
     @classmethod
-    def from_params(cls, path_or_arrays, **overrides) -> "AlphaFold":
+    def from_params(cls, path_or_arrays, **overrides) -> AlphaFold:
         """A model sized to fit a ``params_model_*.npz`` (block counts and pTM head read
         from the file), with its weights loaded. ``overrides`` change config values
         (e.g. ``chunk_size=64``, ``precision="bf16"``)."""
         from .weights import infer_model_sizes, load_alphafold_params, read_params
 
         arrays = read_params(path_or_arrays)
-        model = cls(model_config("model_1_ptm", **{**infer_model_sizes(arrays), **overrides}))
+        model = cls(
+            model_config("model_1_ptm", **{**infer_model_sizes(arrays), **overrides})
+        )
         load_alphafold_params(model, arrays)
         return model
 
@@ -276,7 +322,12 @@ class AuxiliaryHeads(nn.Module):
         self.masked_msa = MaskedMsaHead(c.c_m, c.N_masked_msa_classes)
         self.experimentally_resolved = ExperimentallyResolvedHead(c.c_s, c.N_atom37)
 
-    def forward(self, rep: Mapping[str, torch.Tensor], sm: Mapping[str, torch.Tensor], seq_mask: torch.Tensor) -> dict:
+    def forward(
+        self,
+        rep: Mapping[str, torch.Tensor],
+        sm: Mapping[str, torch.Tensor],
+        seq_mask: torch.Tensor,
+    ) -> dict:
         """The logits of every head and the confidences.
 
         Args:
@@ -295,7 +346,9 @@ class AuxiliaryHeads(nn.Module):
             "plddt": compute_plddt(logits),
             "distogram_logits": self.distogram(rep["pair"]),
             "masked_msa_logits": self.masked_msa(rep["msa"]),
-            "experimentally_resolved_logits": self.experimentally_resolved(rep["single"]),
+            "experimentally_resolved_logits": self.experimentally_resolved(
+                rep["single"]
+            ),
         }
 
 
@@ -304,7 +357,9 @@ class AuxiliaryHeadsPTM(AuxiliaryHeads):
 
     def __init__(self, config: AlphaFoldConfig):
         super().__init__(config)
-        self.predicted_aligned_error = PredictedAlignedErrorHead(config.c_z, config.N_pae_bins)
+        self.predicted_aligned_error = PredictedAlignedErrorHead(
+            config.c_z, config.N_pae_bins
+        )
 
     def forward(self, rep, sm, seq_mask):
         """As ``AuxiliaryHeads``, plus ``pae_logits`` [N_res, N_res, 64],
@@ -315,8 +370,12 @@ class AuxiliaryHeadsPTM(AuxiliaryHeads):
         logits = self.predicted_aligned_error(rep["pair"])
         out.update(
             pae_logits=logits,
-            predicted_aligned_error=compute_predicted_aligned_error(logits, c.pae_max_error_bin),
-            max_predicted_aligned_error=pae_bin_centers(c.N_pae_bins, c.pae_max_error_bin)[-1],
+            predicted_aligned_error=compute_predicted_aligned_error(
+                logits, c.pae_max_error_bin
+            ),
+            max_predicted_aligned_error=pae_bin_centers(
+                c.N_pae_bins, c.pae_max_error_bin
+            )[-1],
             ptm=compute_ptm(logits, seq_mask, c.pae_max_error_bin),
         )
         return out
@@ -333,11 +392,15 @@ def _matmul_precision(level: str):
         torch.set_float32_matmul_precision(before)
 
 
-def to_tensors(features: Mapping[str, np.ndarray], device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+def to_tensors(
+    features: Mapping[str, np.ndarray], device: str | torch.device = "cpu"
+) -> dict[str, torch.Tensor]:
     """Processed numpy features -> the tensors ``AlphaFold.forward`` reads (float32, int64)."""
     out = {}
     for k in FEATURE_RANKS:
         a = np.asarray(features[k])
-        t = torch.from_numpy(a.astype(np.float32) if a.dtype.kind == "f" else a.astype(np.int64))
+        t = torch.from_numpy(
+            a.astype(np.float32) if a.dtype.kind == "f" else a.astype(np.int64)
+        )
         out[k] = t.to(device)
     return out

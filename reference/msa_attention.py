@@ -181,7 +181,10 @@ class MSAColumnGlobalAttention(nn.Module):
         # SI Alg. 19, lines 2-7: global attention within each column, a few columns
         # at a time (given): self.global_attention(m, msa_mask) when unchunked.
         o = chunk_layer(
-            self.global_attention, {"m": m, "mask": msa_mask}, chunk_size, batch_dims=m.dim() - 2
+            self.global_attention,
+            {"m": m, "mask": msa_mask},
+            chunk_size,
+            batch_dims=m.dim() - 2,
         )
 
         # Back to [*, N_seq, N_res, c_m]

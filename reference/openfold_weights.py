@@ -41,8 +41,15 @@ from .weights import WeightError
 _BLOCK = {
     "msa_att_row.layer_norm_m": ("msa_row_attention_with_pair_bias/query_norm", "ln"),
     "msa_att_row.layer_norm_z": ("msa_row_attention_with_pair_bias/feat_2d_norm", "ln"),
-    "msa_att_row.linear_z": ("msa_row_attention_with_pair_bias//feat_2d_weights", "weight"),
-    "msa_att_row.mha": ("msa_row_attention_with_pair_bias/attention", "attention", "N_head_msa"),
+    "msa_att_row.linear_z": (
+        "msa_row_attention_with_pair_bias//feat_2d_weights",
+        "weight",
+    ),
+    "msa_att_row.mha": (
+        "msa_row_attention_with_pair_bias/attention",
+        "attention",
+        "N_head_msa",
+    ),
     "msa_transition.layer_norm": ("msa_transition/input_layer_norm", "ln"),
     "msa_transition.linear_1": ("msa_transition/transition1", "linear"),
     "msa_transition.linear_2": ("msa_transition/transition2", "linear"),
@@ -54,35 +61,88 @@ _BLOCK = {
     "pair_stack.pair_transition.linear_1": ("pair_transition/transition1", "linear"),
     "pair_stack.pair_transition.linear_2": ("pair_transition/transition2", "linear"),
 }
-for _of, _af, _swap in (("tri_mul_out", "outgoing", False), ("tri_mul_in", "incoming", True)):
+for _of, _af, _swap in (
+    ("tri_mul_out", "outgoing", False),
+    ("tri_mul_in", "incoming", True),
+):
     _left, _right = ("b", "a") if _swap else ("a", "b")
-    _BLOCK.update({
-        f"pair_stack.{_of}.layer_norm_in": (f"triangle_multiplication_{_af}/layer_norm_input", "ln"),
-        f"pair_stack.{_of}.linear_{_left}_p": (f"triangle_multiplication_{_af}/left_projection", "linear"),
-        f"pair_stack.{_of}.linear_{_right}_p": (f"triangle_multiplication_{_af}/right_projection", "linear"),
-        f"pair_stack.{_of}.linear_{_left}_g": (f"triangle_multiplication_{_af}/left_gate", "linear"),
-        f"pair_stack.{_of}.linear_{_right}_g": (f"triangle_multiplication_{_af}/right_gate", "linear"),
-        f"pair_stack.{_of}.layer_norm_out": (f"triangle_multiplication_{_af}/center_layer_norm", "ln"),
-        f"pair_stack.{_of}.linear_z": (f"triangle_multiplication_{_af}/output_projection", "linear"),
-        f"pair_stack.{_of}.linear_g": (f"triangle_multiplication_{_af}/gating_linear", "linear"),
-    })
+    _BLOCK.update(
+        {
+            f"pair_stack.{_of}.layer_norm_in": (
+                f"triangle_multiplication_{_af}/layer_norm_input",
+                "ln",
+            ),
+            f"pair_stack.{_of}.linear_{_left}_p": (
+                f"triangle_multiplication_{_af}/left_projection",
+                "linear",
+            ),
+            f"pair_stack.{_of}.linear_{_right}_p": (
+                f"triangle_multiplication_{_af}/right_projection",
+                "linear",
+            ),
+            f"pair_stack.{_of}.linear_{_left}_g": (
+                f"triangle_multiplication_{_af}/left_gate",
+                "linear",
+            ),
+            f"pair_stack.{_of}.linear_{_right}_g": (
+                f"triangle_multiplication_{_af}/right_gate",
+                "linear",
+            ),
+            f"pair_stack.{_of}.layer_norm_out": (
+                f"triangle_multiplication_{_af}/center_layer_norm",
+                "ln",
+            ),
+            f"pair_stack.{_of}.linear_z": (
+                f"triangle_multiplication_{_af}/output_projection",
+                "linear",
+            ),
+            f"pair_stack.{_of}.linear_g": (
+                f"triangle_multiplication_{_af}/gating_linear",
+                "linear",
+            ),
+        }
+    )
 for _of, _af in (("tri_att_start", "starting"), ("tri_att_end", "ending")):
-    _BLOCK.update({
-        f"pair_stack.{_of}.layer_norm": (f"triangle_attention_{_af}_node/query_norm", "ln"),
-        f"pair_stack.{_of}.linear": (f"triangle_attention_{_af}_node//feat_2d_weights", "weight"),
-        f"pair_stack.{_of}.mha": (f"triangle_attention_{_af}_node/attention", "attention", "N_head_tri"),
-    })
+    _BLOCK.update(
+        {
+            f"pair_stack.{_of}.layer_norm": (
+                f"triangle_attention_{_af}_node/query_norm",
+                "ln",
+            ),
+            f"pair_stack.{_of}.linear": (
+                f"triangle_attention_{_af}_node//feat_2d_weights",
+                "weight",
+            ),
+            f"pair_stack.{_of}.mha": (
+                f"triangle_attention_{_af}_node/attention",
+                "attention",
+                "N_head_tri",
+            ),
+        }
+    )
 
 EVOFORMER_BLOCK = {
     **_BLOCK,
     "msa_att_col._msa_att.layer_norm_m": ("msa_column_attention/query_norm", "ln"),
-    "msa_att_col._msa_att.mha": ("msa_column_attention/attention", "attention", "N_head_msa"),
+    "msa_att_col._msa_att.mha": (
+        "msa_column_attention/attention",
+        "attention",
+        "N_head_msa",
+    ),
 }
 EXTRA_MSA_BLOCK = {
     **_BLOCK,
-    "msa_att_row.mha": ("msa_row_attention_with_pair_bias/attention", "attention", "N_head_extra"),
+    "msa_att_row.mha": (
+        "msa_row_attention_with_pair_bias/attention",
+        "attention",
+        "N_head_extra",
+    ),
     "msa_att_col.layer_norm_m": ("msa_column_global_attention/query_norm", "ln"),
-    "msa_att_col.global_attention": ("msa_column_global_attention/attention", "global_attention", "N_head_extra"),
+    "msa_att_col.global_attention": (
+        "msa_column_global_attention/attention",
+        "global_attention",
+        "N_head_extra",
+    ),
 }
 
 _SM = "structure_module/fold_iteration"
@@ -100,32 +160,77 @@ TOP = {
     "structure_module.layer_norm_s": ("structure_module/single_layer_norm", "ln"),
     "structure_module.linear_in": ("structure_module/initial_projection", "linear"),
     "structure_module.layer_norm_z": ("structure_module/pair_layer_norm", "ln"),
-    "structure_module.ipa.linear_q": (f"{_SM}/invariant_point_attention/q_scalar", "linear"),
-    "structure_module.ipa.linear_kv": (f"{_SM}/invariant_point_attention/kv_scalar", "linear"),
-    "structure_module.ipa.linear_q_points.linear": (f"{_SM}/invariant_point_attention/q_point_local", "linear"),
-    "structure_module.ipa.linear_kv_points.linear": (f"{_SM}/invariant_point_attention/kv_point_local", "linear"),
-    "structure_module.ipa.head_weights": (f"{_SM}/invariant_point_attention//trainable_point_weights", "param"),
-    "structure_module.ipa.linear_b": (f"{_SM}/invariant_point_attention/attention_2d", "linear"),
-    "structure_module.ipa.linear_out": (f"{_SM}/invariant_point_attention/output_projection", "linear"),
+    "structure_module.ipa.linear_q": (
+        f"{_SM}/invariant_point_attention/q_scalar",
+        "linear",
+    ),
+    "structure_module.ipa.linear_kv": (
+        f"{_SM}/invariant_point_attention/kv_scalar",
+        "linear",
+    ),
+    "structure_module.ipa.linear_q_points.linear": (
+        f"{_SM}/invariant_point_attention/q_point_local",
+        "linear",
+    ),
+    "structure_module.ipa.linear_kv_points.linear": (
+        f"{_SM}/invariant_point_attention/kv_point_local",
+        "linear",
+    ),
+    "structure_module.ipa.head_weights": (
+        f"{_SM}/invariant_point_attention//trainable_point_weights",
+        "param",
+    ),
+    "structure_module.ipa.linear_b": (
+        f"{_SM}/invariant_point_attention/attention_2d",
+        "linear",
+    ),
+    "structure_module.ipa.linear_out": (
+        f"{_SM}/invariant_point_attention/output_projection",
+        "linear",
+    ),
     "structure_module.layer_norm_ipa": (f"{_SM}/attention_layer_norm", "ln"),
     "structure_module.transition.layers.0.linear_1": (f"{_SM}/transition", "linear"),
     "structure_module.transition.layers.0.linear_2": (f"{_SM}/transition_1", "linear"),
     "structure_module.transition.layers.0.linear_3": (f"{_SM}/transition_2", "linear"),
     "structure_module.transition.layer_norm": (f"{_SM}/transition_layer_norm", "ln"),
     "structure_module.bb_update.linear": (f"{_SM}/affine_update", "linear"),
-    "structure_module.angle_resnet.linear_in": (f"{_SM}/rigid_sidechain/input_projection", "linear"),
-    "structure_module.angle_resnet.linear_initial": (f"{_SM}/rigid_sidechain/input_projection_1", "linear"),
-    "structure_module.angle_resnet.layers.0.linear_1": (f"{_SM}/rigid_sidechain/resblock1", "linear"),
-    "structure_module.angle_resnet.layers.0.linear_2": (f"{_SM}/rigid_sidechain/resblock2", "linear"),
-    "structure_module.angle_resnet.layers.1.linear_1": (f"{_SM}/rigid_sidechain/resblock1_1", "linear"),
-    "structure_module.angle_resnet.layers.1.linear_2": (f"{_SM}/rigid_sidechain/resblock2_1", "linear"),
-    "structure_module.angle_resnet.linear_out": (f"{_SM}/rigid_sidechain/unnormalized_angles", "linear"),
+    "structure_module.angle_resnet.linear_in": (
+        f"{_SM}/rigid_sidechain/input_projection",
+        "linear",
+    ),
+    "structure_module.angle_resnet.linear_initial": (
+        f"{_SM}/rigid_sidechain/input_projection_1",
+        "linear",
+    ),
+    "structure_module.angle_resnet.layers.0.linear_1": (
+        f"{_SM}/rigid_sidechain/resblock1",
+        "linear",
+    ),
+    "structure_module.angle_resnet.layers.0.linear_2": (
+        f"{_SM}/rigid_sidechain/resblock2",
+        "linear",
+    ),
+    "structure_module.angle_resnet.layers.1.linear_1": (
+        f"{_SM}/rigid_sidechain/resblock1_1",
+        "linear",
+    ),
+    "structure_module.angle_resnet.layers.1.linear_2": (
+        f"{_SM}/rigid_sidechain/resblock2_1",
+        "linear",
+    ),
+    "structure_module.angle_resnet.linear_out": (
+        f"{_SM}/rigid_sidechain/unnormalized_angles",
+        "linear",
+    ),
     "aux_heads.plddt.layer_norm": ("predicted_lddt_head/input_layer_norm", "ln"),
     "aux_heads.plddt.linear_1": ("predicted_lddt_head/act_0", "linear"),
     "aux_heads.plddt.linear_2": ("predicted_lddt_head/act_1", "linear"),
     "aux_heads.plddt.linear_3": ("predicted_lddt_head/logits", "linear"),
     "aux_heads.distogram.linear": ("distogram_head/half_logits", "linear"),
-    "aux_heads.experimentally_resolved.linear": ("experimentally_resolved_head/logits", "linear"),
+    "aux_heads.experimentally_resolved.linear": (
+        "experimentally_resolved_head/logits",
+        "linear",
+    ),
     "aux_heads.masked_msa.linear": ("masked_msa_head/logits", "linear"),
     "aux_heads.tm.linear": ("predicted_aligned_error_head/logits", "linear"),
 }
@@ -139,9 +244,18 @@ PREFIX = "alphafold/alphafold_iteration/"
 RENAMES = (
     (r"^extra_msa_stack\.stack\.blocks\.", "extra_msa_stack.blocks."),
     (r"\.core\.(msa_transition|outer_product_mean)\.", r".\1."),
-    (r"\.core\.(tri_mul_out|tri_mul_in|tri_att_start|tri_att_end|pair_transition)\.", r".pair_stack.\1."),
-    (r"^(evoformer\.blocks\.\d+\.msa_att_col)\.(layer_norm_m|mha)\.", r"\1._msa_att.\2."),
-    (r"^structure_module\.ipa\.linear_(q|kv)_points\.(weight|bias)$", r"structure_module.ipa.linear_\1_points.linear.\2"),
+    (
+        r"\.core\.(tri_mul_out|tri_mul_in|tri_att_start|tri_att_end|pair_transition)\.",
+        r".pair_stack.\1.",
+    ),
+    (
+        r"^(evoformer\.blocks\.\d+\.msa_att_col)\.(layer_norm_m|mha)\.",
+        r"\1._msa_att.\2.",
+    ),
+    (
+        r"^structure_module\.ipa\.linear_(q|kv)_points\.(weight|bias)$",
+        r"structure_module.ipa.linear_\1_points.linear.\2",
+    ),
 )
 SKIPPED = re.compile(r"^template")  # template stack: not part of this model
 
@@ -156,15 +270,21 @@ def _leaves(kind: str) -> list[tuple[str, str, str]]:
         "param": [("", "", "same")],
         "opm_out": [("weight", "output_w", "opm_out"), ("bias", "output_b", "same")],
         "attention": [
-            ("linear_q.weight", "query_w", heads_in), ("linear_k.weight", "key_w", heads_in),
-            ("linear_v.weight", "value_w", heads_in), ("linear_g.weight", "gating_w", heads_in),
-            ("linear_g.bias", "gating_b", heads_b), ("linear_o.weight", "output_w", heads_out),
+            ("linear_q.weight", "query_w", heads_in),
+            ("linear_k.weight", "key_w", heads_in),
+            ("linear_v.weight", "value_w", heads_in),
+            ("linear_g.weight", "gating_w", heads_in),
+            ("linear_g.bias", "gating_b", heads_b),
+            ("linear_o.weight", "output_w", heads_out),
             ("linear_o.bias", "output_b", "same"),
         ],
         "global_attention": [  # one shared key and value head: key_w, value_w [c_in, c]
-            ("linear_q.weight", "query_w", heads_in), ("linear_k.weight", "key_w", "T"),
-            ("linear_v.weight", "value_w", "T"), ("linear_g.weight", "gating_w", heads_in),
-            ("linear_g.bias", "gating_b", heads_b), ("linear_o.weight", "output_w", heads_out),
+            ("linear_q.weight", "query_w", heads_in),
+            ("linear_k.weight", "key_w", "T"),
+            ("linear_v.weight", "value_w", "T"),
+            ("linear_g.weight", "gating_w", heads_in),
+            ("linear_g.bias", "gating_b", heads_b),
+            ("linear_o.weight", "output_w", heads_out),
             ("linear_o.bias", "output_b", "same"),
         ],
     }[kind]
@@ -199,7 +319,9 @@ def _to_openfold(a: np.ndarray, transform: str) -> np.ndarray:
     return a
 
 
-def _entries(n_blocks: dict[str, int]) -> list[tuple[str, str, int | None, str, str | None]]:
+def _entries(
+    n_blocks: dict[str, int],
+) -> list[tuple[str, str, int | None, str, str | None]]:
     """Every (OpenFold key, DeepMind key, block index, transform, heads field)."""
     out = []
 
@@ -215,7 +337,13 @@ def _entries(n_blocks: dict[str, int]) -> list[tuple[str, str, int | None, str, 
     for of_stack, (af_stack, table) in STACKS.items():
         for i in range(n_blocks.get(of_stack, 0)):
             for of_module, (af_scope, kind, *heads) in table.items():
-                add(f"{of_stack}.{i}.{of_module}", f"{af_stack}/{af_scope}", kind, *heads, block=i)
+                add(
+                    f"{of_stack}.{i}.{of_module}",
+                    f"{af_stack}/{af_scope}",
+                    kind,
+                    *heads,
+                    block=i,
+                )
     return out
 
 
@@ -251,12 +379,18 @@ def openfold_to_deepmind(state_dict, config=None) -> dict[str, np.ndarray]:
     entries = {e[0]: e for e in _entries(n_blocks)}
     for key in sd:
         if key not in entries:
-            raise WeightError(f"OpenFold checkpoint key {key!r} is not in the translation table")
+            raise WeightError(
+                f"OpenFold checkpoint key {key!r} is not in the translation table"
+            )
     blocks: dict[str, dict[int, np.ndarray]] = {}
     arrays = {}
     for key, value in sd.items():
         _, af_key, block, transform, heads = entries[key]
-        a = _to_deepmind(value.detach().cpu().float().numpy(), transform, getattr(config, heads) if heads else 1)
+        a = _to_deepmind(
+            value.detach().cpu().float().numpy(),
+            transform,
+            getattr(config, heads) if heads else 1,
+        )
         if block is None:
             arrays[af_key] = a
         else:
@@ -270,7 +404,9 @@ def deepmind_to_openfold(arrays) -> dict[str, torch.Tensor]:
     """DeepMind's flat npz arrays as an OpenFold state dict (current names); the
     inverse of ``openfold_to_deepmind`` for the arrays this model uses."""
     n_blocks = {
-        of_stack: arrays[f"{PREFIX}{af_stack}/msa_transition/transition1//weights"].shape[0]
+        of_stack: arrays[
+            f"{PREFIX}{af_stack}/msa_transition/transition1//weights"
+        ].shape[0]
         for of_stack, (af_stack, _) in STACKS.items()
         if f"{PREFIX}{af_stack}/msa_transition/transition1//weights" in arrays
     }
@@ -279,7 +415,9 @@ def deepmind_to_openfold(arrays) -> dict[str, torch.Tensor]:
         if af_key in arrays:
             a = np.asarray(arrays[af_key])
             a = a[block] if block is not None else a
-            out[of_key] = torch.from_numpy(np.ascontiguousarray(_to_openfold(a, transform)))
+            out[of_key] = torch.from_numpy(
+                np.ascontiguousarray(_to_openfold(a, transform))
+            )
     return out
 
 
@@ -289,11 +427,17 @@ def read_openfold_checkpoint(path, config=None) -> dict[str, np.ndarray]:
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise FileNotFoundError(f"parameter file not found: {path}") from None
-    except Exception as e:  # torch raises several kinds for a file that is no checkpoint
+    except (
+        Exception
+    ) as e:  # torch raises several kinds for a file that is no checkpoint
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise WeightError(f"{path} is not a readable OpenFold .pt checkpoint ({reason})") from None
+        raise WeightError(
+            f"{path} is not a readable OpenFold .pt checkpoint ({reason})"
+        ) from None
     if not isinstance(sd, dict):
-        raise WeightError(f"{path} holds a {type(sd).__name__}, not an OpenFold state dict")
+        raise WeightError(
+            f"{path} holds a {type(sd).__name__}, not an OpenFold state dict"
+        )
     return openfold_to_deepmind(sd, config)
 
 

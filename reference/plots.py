@@ -52,8 +52,21 @@ def plot_plddt(plddt, title: str = "Predicted LDDT per residue"):
         ax.axhspan(lower, upper, color=colour, alpha=0.25, lw=0, label=label)
         upper = lower
     ax.plot(residues, plddt, color="0.2", lw=1)
-    ax.scatter(residues, plddt, c=[plddt_colour(v) for v in plddt], s=12, zorder=3, edgecolors="none")
-    ax.set(xlim=(0.5, plddt.shape[0] + 0.5), ylim=(0, 100), xlabel="residue", ylabel="pLDDT", title=title)
+    ax.scatter(
+        residues,
+        plddt,
+        c=[plddt_colour(v) for v in plddt],
+        s=12,
+        zorder=3,
+        edgecolors="none",
+    )
+    ax.set(
+        xlim=(0.5, plddt.shape[0] + 0.5),
+        ylim=(0, 100),
+        xlabel="residue",
+        ylabel="pLDDT",
+        title=title,
+    )
     ax.legend(loc="lower left", fontsize="small", ncols=2, framealpha=0.9)
     return fig
 
@@ -71,8 +84,15 @@ def plot_pae(pae, max_pae: float | None = None, title: str = "Predicted aligned 
     fig = _figure((5, 4.3))
     ax = fig.add_subplot()
     extent = (0.5, n + 0.5, n + 0.5, 0.5)
-    image = ax.imshow(pae, cmap="viridis", vmin=0, vmax=max_pae or float(pae.max()), extent=extent)
-    ax.set(aspect="equal", xlabel="residue j (scored)", ylabel="residue i (aligned)", title=title)
+    image = ax.imshow(
+        pae, cmap="viridis", vmin=0, vmax=max_pae or float(pae.max()), extent=extent
+    )
+    ax.set(
+        aspect="equal",
+        xlabel="residue j (scored)",
+        ylabel="residue i (aligned)",
+        title=title,
+    )
     fig.colorbar(image, ax=ax, label="expected position error (Å)")
     return fig
 
@@ -106,18 +126,35 @@ def plot_msa_coverage(msa, title: str = "MSA coverage"):
     fig = _figure((7, 4))
     ax = fig.add_subplot()
     shown = ax.imshow(
-        image, cmap="viridis", vmin=0, vmax=1, aspect="auto", interpolation="nearest",
+        image,
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        aspect="auto",
+        interpolation="nearest",
         extent=(0.5, n_res + 0.5, n_seq, 0),
     )
-    ax.set(xlabel="residue", ylabel="sequences (sorted by identity)", title=f"{title} ({n_seq} sequences)")
+    ax.set(
+        xlabel="residue",
+        ylabel="sequences (sorted by identity)",
+        title=f"{title} ({n_seq} sequences)",
+    )
     twin = ax.twinx()
     twin.plot(np.arange(1, n_res + 1), present.sum(0), color="black", lw=1.5)
     twin.set(ylim=(0, n_seq), ylabel="depth: non-gap sequences (line)")
-    fig.colorbar(shown, ax=[ax, twin], label="sequence identity to query", location="bottom", shrink=0.6)
+    fig.colorbar(
+        shown,
+        ax=[ax, twin],
+        label="sequence identity to query",
+        location="bottom",
+        shrink=0.6,
+    )
     return fig
 
 
-def show_structure(pdb_text: str, color_by: str = "plddt", width: int = 640, height: int = 480):
+def show_structure(
+    pdb_text: str, color_by: str = "plddt", width: int = 640, height: int = 480
+):
     """A py3Dmol view of a PDB text as a cartoon.
 
     color_by: ``"plddt"`` (the B-factor column in the AlphaFold Database bands),
@@ -132,13 +169,17 @@ def show_structure(pdb_text: str, color_by: str = "plddt", width: int = 640, hei
     if color_by == "plddt":
         view.setStyle({"cartoon": {"color": "white"}})
         for chain, resi, b in _residue_b_factors(pdb_text):
-            view.setStyle({"chain": chain, "resi": resi}, {"cartoon": {"color": plddt_colour(b)}})
+            view.setStyle(
+                {"chain": chain, "resi": resi}, {"cartoon": {"color": plddt_colour(b)}}
+            )
     elif color_by == "rainbow":
         view.setStyle({"cartoon": {"color": "spectrum"}})
     elif color_by == "chain":
         view.setStyle({"cartoon": {"colorscheme": "chain"}})
     else:
-        raise ValueError(f"color_by must be 'plddt', 'rainbow' or 'chain', not {color_by!r}")
+        raise ValueError(
+            f"color_by must be 'plddt', 'rainbow' or 'chain', not {color_by!r}"
+        )
     view.zoomTo()
     return view
 

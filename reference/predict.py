@@ -36,18 +36,32 @@ class PredictError(Exception):
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m reference.predict", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m reference.predict", description=__doc__.split("\n")[0]
+    )
     p.add_argument("a3m", help="the MSA, query first (a3m, as ColabFold writes it)")
     p.add_argument("--params", help="params_model_*.npz (DeepMind) or *.pt (OpenFold)")
-    p.add_argument("--model", help="model preset, e.g. model_3_ptm (default: from the params file name)")
+    p.add_argument(
+        "--model",
+        help="model preset, e.g. model_3_ptm (default: from the params file name)",
+    )
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--recycles", type=int, help="recycling iterations (default: the config's, 3)")
-    p.add_argument("--chunk-size", type=int, help="rows per call in chunked layers, to save memory")
+    p.add_argument(
+        "--recycles", type=int, help="recycling iterations (default: the config's, 3)"
+    )
+    p.add_argument(
+        "--chunk-size", type=int, help="rows per call in chunked layers, to save memory"
+    )
     p.add_argument("--precision", choices=("fp32", "tf32", "bf16"), default="fp32")
-    p.add_argument("--seed", type=int, default=0, help="seed of the MSA sampling and BERT masking")
-    p.add_argument("--random-weights", action="store_true",
-                   help="random weights: a small model (smoke run), or the --model preset's size (timings)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the MSA sampling and BERT masking"
+    )
+    p.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="random weights: a small model (smoke run), or the --model preset's size (timings)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
@@ -59,11 +73,21 @@ def resolve_device(name: str) -> torch.device:
     except RuntimeError:
         raise PredictError(f"unknown device {name!r} (try cpu or cuda)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise PredictError(f"--device {name}: CUDA is not available here (use --device cpu)")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise PredictError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s)")
+        raise PredictError(
+            f"--device {name}: CUDA is not available here (use --device cpu)"
+        )
+    if (
+        device.type == "cuda"
+        and device.index is not None
+        and device.index >= torch.cuda.device_count()
+    ):
+        raise PredictError(
+            f"--device {name}: only {torch.cuda.device_count()} CUDA device(s)"
+        )
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise PredictError(f"--device {name}: MPS is not available here (use --device cpu)")
+        raise PredictError(
+            f"--device {name}: MPS is not available here (use --device cpu)"
+        )
     return device
 
 
@@ -89,7 +113,11 @@ def build_model(args, device: torch.device):
     if args.random_weights:  # tiny unless a full-size preset is named (for timings)
         torch.manual_seed(args.seed)
         try:
-            config = model_config(args.model, **settings) if args.model else tiny_config(**settings)
+            config = (
+                model_config(args.model, **settings)
+                if args.model
+                else tiny_config(**settings)
+            )
         except ValueError as e:
             raise PredictError(f"--model: {e}") from None
         return AlphaFold(config).to(device).eval()
@@ -100,7 +128,9 @@ def build_model(args, device: torch.device):
         raise PredictError(f"--params {path}: no such file")
     try:
         # The preset only sets the extra-MSA depth; block counts and heads come from the file.
-        settings["max_extra_msa"] = model_config(model_name_for(args.params, args.model)).max_extra_msa
+        settings["max_extra_msa"] = model_config(
+            model_name_for(args.params, args.model)
+        ).max_extra_msa
     except ValueError as e:
         raise PredictError(f"--model: {e}") from None
     try:
@@ -132,7 +162,9 @@ def predict(args) -> dict[str, Path]:
     from .a3m import A3MError, read_a3m
     from .features import build_features
 
-    device = resolve_device(args.device)  # (--precision goes into the config: the model applies it)
+    device = resolve_device(
+        args.device
+    )  # (--precision goes into the config: the model applies it)
     try:
         msa = read_a3m(args.a3m)
     except FileNotFoundError:
@@ -144,13 +176,18 @@ def predict(args) -> dict[str, Path]:
     generator = torch.Generator().manual_seed(args.seed)
     start = time.perf_counter()
     batch = build_features(
-        msa, num_recycle=config.num_recycle, max_msa_clusters=config.max_msa_clusters,
-        max_extra_msa=config.max_extra_msa, generator=generator,
+        msa,
+        num_recycle=config.num_recycle,
+        max_msa_clusters=config.max_msa_clusters,
+        max_extra_msa=config.max_extra_msa,
+        generator=generator,
     )
     batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
     feature_s, start = time.perf_counter() - start, time.perf_counter()
     with torch.no_grad():
-        out = run_with_progress(model, batch, config.num_recycle, progress=not args.quiet)
+        out = run_with_progress(
+            model, batch, config.num_recycle, progress=not args.quiet
+        )
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     model_s = time.perf_counter() - start
@@ -159,7 +196,12 @@ def predict(args) -> dict[str, Path]:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     aatype = batch["aatype"][0] if batch["aatype"].dim() > 1 else batch["aatype"]
-    structure = (out["final_atom_positions"], out["final_atom_mask"], aatype, result["plddt"])
+    structure = (
+        out["final_atom_positions"],
+        out["final_atom_mask"],
+        aatype,
+        result["plddt"],
+    )
     files = {"pdb": out_dir / f"{name}.pdb", "cif": out_dir / f"{name}.cif"}
     files["pdb"].write_text(protein_io.to_pdb(*structure))
     files["cif"].write_text(protein_io.to_mmcif(*structure, name=name))
@@ -173,8 +215,10 @@ def predict(args) -> dict[str, Path]:
         fig.savefig(files[key], dpi=100)
     mean = float(np.mean(result["plddt"]))
     ptm = f", pTM {float(result['ptm']):.3f}" if result.get("ptm") is not None else ""
-    print(f"{name}: {len(msa.query)} residues, {len(msa)} sequences, mean pLDDT {mean:.1f}{ptm}, "
-          f"features {feature_s:.2f} s, model {model_s:.2f} s on {device}; wrote {out_dir}/")
+    print(
+        f"{name}: {len(msa.query)} residues, {len(msa)} sequences, mean pLDDT {mean:.1f}{ptm}, "
+        f"features {feature_s:.2f} s, model {model_s:.2f} s on {device}; wrote {out_dir}/"
+    )
     return files
 
 
@@ -192,9 +236,16 @@ def _scores(out: dict, config) -> dict:
     if "predicted_aligned_error" in out:
         # The last PAE bin centre (31.75 Å): breaks up to pae_max_error_bin, centres + half a step.
         step = config.pae_max_error_bin / (config.N_pae_bins - 2)
-        max_pae = out.get("max_predicted_aligned_error", config.pae_max_error_bin + 1.5 * step)
-        result.update(pae=out["predicted_aligned_error"], ptm=out["ptm"], max_pae=float(max_pae))
-    return {k: v.detach().float().cpu().numpy() if torch.is_tensor(v) else v for k, v in result.items()}
+        max_pae = out.get(
+            "max_predicted_aligned_error", config.pae_max_error_bin + 1.5 * step
+        )
+        result.update(
+            pae=out["predicted_aligned_error"], ptm=out["ptm"], max_pae=float(max_pae)
+        )
+    return {
+        k: v.detach().float().cpu().numpy() if torch.is_tensor(v) else v
+        for k, v in result.items()
+    }
 
 
 if __name__ == "__main__":

@@ -33,7 +33,10 @@ def _atoms(atom_positions, atom_mask, aatype, plddt, residue_index):
     mask = _as_numpy(atom_mask)
     aatype = _as_numpy(aatype).astype(np.int64)
     n_res = aatype.shape[0]
-    if pos.shape != (n_res, len(rc.atom_types), 3) or mask.shape != (n_res, len(rc.atom_types)):
+    if pos.shape != (n_res, len(rc.atom_types), 3) or mask.shape != (
+        n_res,
+        len(rc.atom_types),
+    ):
         raise ValueError(
             f"expected atom_positions [{n_res}, 37, 3] and atom_mask [{n_res}, 37], "
             f"got {pos.shape} and {mask.shape}"
@@ -43,17 +46,34 @@ def _atoms(atom_positions, atom_mask, aatype, plddt, residue_index):
         raise ValueError(f"plddt must be [{n_res}] or [{n_res}, 37], got {b.shape}")
     # [N_res, 37]
     b = np.broadcast_to(b[:, None] if b.ndim == 1 else b, mask.shape)
-    numbers = np.arange(1, n_res + 1) if residue_index is None else _as_numpy(residue_index)
+    numbers = (
+        np.arange(1, n_res + 1) if residue_index is None else _as_numpy(residue_index)
+    )
     for i in range(n_res):
         one = rc.restypes[aatype[i]] if aatype[i] < len(rc.restypes) else "X"
         resname = rc.restype_1to3.get(one, "UNK")
         for a, name in enumerate(rc.atom_types):
             if mask[i, a] > 0.5:
                 # atom37 names start with their element (N, C, O, S): no two-letter elements.
-                yield i + 1, resname, int(numbers[i]), name, name[0], pos[i, a], float(b[i, a])
+                yield (
+                    i + 1,
+                    resname,
+                    int(numbers[i]),
+                    name,
+                    name[0],
+                    pos[i, a],
+                    float(b[i, a]),
+                )
 
 
-def to_pdb(atom_positions, atom_mask, aatype, plddt=None, residue_index=None, chain_id: str = "A") -> str:
+def to_pdb(
+    atom_positions,
+    atom_mask,
+    aatype,
+    plddt=None,
+    residue_index=None,
+    chain_id: str = "A",
+) -> str:
     """One chain as PDB text: ATOM records, TER, END (fixed 80-column records).
 
     plddt: [N_res] (or [N_res, 37]) written to the B-factor column.
@@ -75,31 +95,63 @@ def to_pdb(atom_positions, atom_mask, aatype, plddt=None, residue_index=None, ch
         )
     if last is not None:
         serial += 1
-        lines.append(f"{'TER':<6}{serial:>5}{'':6}{last[0]:>3} {chain_id:1}{last[1]:>4}".ljust(80))
+        lines.append(
+            f"{'TER':<6}{serial:>5}{'':6}{last[0]:>3} {chain_id:1}{last[1]:>4}".ljust(
+                80
+            )
+        )
     lines.append("END".ljust(80))
     return "\n".join(lines) + "\n"
 
 
 _ATOM_SITE_FIELDS = (
-    "group_PDB", "id", "type_symbol", "label_atom_id", "label_alt_id", "label_comp_id",
-    "label_asym_id", "label_entity_id", "label_seq_id", "pdbx_PDB_ins_code",
-    "Cartn_x", "Cartn_y", "Cartn_z", "occupancy", "B_iso_or_equiv",
-    "auth_seq_id", "auth_comp_id", "auth_asym_id", "auth_atom_id", "pdbx_PDB_model_num",
+    "group_PDB",
+    "id",
+    "type_symbol",
+    "label_atom_id",
+    "label_alt_id",
+    "label_comp_id",
+    "label_asym_id",
+    "label_entity_id",
+    "label_seq_id",
+    "pdbx_PDB_ins_code",
+    "Cartn_x",
+    "Cartn_y",
+    "Cartn_z",
+    "occupancy",
+    "B_iso_or_equiv",
+    "auth_seq_id",
+    "auth_comp_id",
+    "auth_asym_id",
+    "auth_atom_id",
+    "pdbx_PDB_model_num",
 )
 
 
 def to_mmcif(
-    atom_positions, atom_mask, aatype, plddt=None, residue_index=None,
-    chain_id: str = "A", name: str = "prediction",
+    atom_positions,
+    atom_mask,
+    aatype,
+    plddt=None,
+    residue_index=None,
+    chain_id: str = "A",
+    name: str = "prediction",
 ) -> str:
     """One chain as a minimal mmCIF: entity, polymer sequence and an ``_atom_site`` loop
     with pLDDT in ``B_iso_or_equiv``. Arguments as ``to_pdb``; ``name`` is the data block."""
     aatype_np = _as_numpy(aatype).astype(np.int64)
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "prediction"  # a CIF block name has no spaces
+    name = (
+        re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "prediction"
+    )  # a CIF block name has no spaces
     lines = [f"data_{name}", "#", f"_entry.id {name}", "#"]
     lines += ["loop_", "_entity.id", "_entity.type", "1 polymer", "#"]
-    lines += ["loop_", "_entity_poly_seq.entity_id", "_entity_poly_seq.num",
-              "_entity_poly_seq.mon_id", "_entity_poly_seq.hetero"]
+    lines += [
+        "loop_",
+        "_entity_poly_seq.entity_id",
+        "_entity_poly_seq.num",
+        "_entity_poly_seq.mon_id",
+        "_entity_poly_seq.hetero",
+    ]
     for i, t in enumerate(aatype_np):
         one = rc.restypes[t] if t < len(rc.restypes) else "X"
         lines.append(f"1 {i + 1} {rc.restype_1to3.get(one, 'UNK')} n")

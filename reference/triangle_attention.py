@@ -95,7 +95,9 @@ class TriangleAttentionEndingNode(TriangleAttentionStartingNode):
         # Transpose z and the mask, attend around the starting node, transpose back.
         # [*, N_res, N_res, c_z]
         ### BEGIN SOLUTION
-        o = super().forward(z.transpose(-2, -3), pair_mask.transpose(-1, -2), chunk_size)
+        o = super().forward(
+            z.transpose(-2, -3), pair_mask.transpose(-1, -2), chunk_size
+        )
         o = o.transpose(-2, -3)
         ### END SOLUTION
         return o

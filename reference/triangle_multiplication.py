@@ -65,7 +65,9 @@ class TriangleMultiplication(nn.Module):
 
     def _combine(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Sum the edge products over the third node k; each subclass says which edges."""
-        raise NotImplementedError("use TriangleMultiplicationOutgoing or TriangleMultiplicationIncoming")
+        raise NotImplementedError(
+            "use TriangleMultiplicationOutgoing or TriangleMultiplicationIncoming"
+        )
 
 
 class TriangleMultiplicationOutgoing(TriangleMultiplication):

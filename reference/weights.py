@@ -23,8 +23,8 @@ or the error names the key.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -103,7 +103,10 @@ TABLES["MSARowAttentionWithPairBias"] = {
     "linear_z.weight": Param("feat_2d_weights", "linear"),  # [c_z, H]
     "mha": Child("attention"),
 }
-TABLES["MSAColumnAttention"] = {"layer_norm_m": LayerNorm("query_norm"), "mha": Child("attention")}
+TABLES["MSAColumnAttention"] = {
+    "layer_norm_m": LayerNorm("query_norm"),
+    "mha": Child("attention"),
+}
 TABLES["MSAColumnGlobalAttention"] = {
     "layer_norm_m": LayerNorm("query_norm"),
     "global_attention": Child("attention"),
@@ -160,12 +163,17 @@ _EVOFORMER_BLOCK = {
         "pair_transition",
     )
 }
-TABLES["EvoformerBlock"] = {**_EVOFORMER_BLOCK, "msa_column_attention": Child("msa_column_attention")}
+TABLES["EvoformerBlock"] = {
+    **_EVOFORMER_BLOCK,
+    "msa_column_attention": Child("msa_column_attention"),
+}
 TABLES["ExtraMsaBlock"] = {
     **_EVOFORMER_BLOCK,
     "msa_column_global_attention": Child("msa_column_global_attention"),
 }
-TABLES["EvoformerStack"] = {"blocks": Stack("evoformer_iteration")}  # one block per slice
+TABLES["EvoformerStack"] = {
+    "blocks": Stack("evoformer_iteration")
+}  # one block per slice
 TABLES["ExtraMsaStack"] = {"blocks": Stack("extra_msa_stack")}
 
 
@@ -208,7 +216,11 @@ TABLES["AuxiliaryHeadsPTM"] = {
 # Arrays of a params_model_*.npz that this model deliberately leaves unused.
 IGNORED_PREFIXES = {
     f"alphafold/{_TRUNK}/{name}": "templates are not used by this model"
-    for name in ("template_embedding", "template_single_embedding", "template_projection")
+    for name in (
+        "template_embedding",
+        "template_single_embedding",
+        "template_projection",
+    )
 }
 
 
@@ -216,7 +228,9 @@ IGNORED_PREFIXES = {
 TABLES["InvariantPointAttention"] = {
     "linear_q": Linear("q_scalar"),
     "linear_kv": Linear("kv_scalar"),  # per head: c key channels, then c value channels
-    "linear_q_points": Linear("q_point_local"),  # output layout [3 (x, y, z), N_head, P_q]
+    "linear_q_points": Linear(
+        "q_point_local"
+    ),  # output layout [3 (x, y, z), N_head, P_q]
     "linear_kv_points": Linear("kv_point_local"),  # [3, N_head, P_q + P_v]
     "linear_b": Linear("attention_2d"),
     "head_weights": Param("trainable_point_weights"),  # before softplus
@@ -275,7 +289,9 @@ def _join(scope: str, sub: str) -> str:
 def _rules_for(module: nn.Module) -> dict[str, Rule]:
     name = type(module).__name__
     if name not in TABLES:
-        raise WeightError(f"no weight table for {name}: add one to reference/weights.py")
+        raise WeightError(
+            f"no weight table for {name}: add one to reference/weights.py"
+        )
     return TABLES[name]
 
 
@@ -289,11 +305,16 @@ def _leaf_arrays(rule: Rule, scope: str, attr: str) -> list[tuple[str, str, str]
         return out + ([(f"{attr}.bias", f"{sub}//bias", "same")] if rule.bias else [])
     if isinstance(rule, LayerNorm):
         sub = _join(scope, rule.scope)
-        return [(f"{attr}.weight", f"{sub}//scale", "same"), (f"{attr}.bias", f"{sub}//offset", "same")]
+        return [
+            (f"{attr}.weight", f"{sub}//scale", "same"),
+            (f"{attr}.bias", f"{sub}//offset", "same"),
+        ]
     raise TypeError(rule)
 
 
-def plan(module: nn.Module, scope: str, index: tuple[int, ...] = ()) -> list[tuple[str, str, tuple[int, ...], str]]:
+def plan(
+    module: nn.Module, scope: str, index: tuple[int, ...] = ()
+) -> list[tuple[str, str, tuple[int, ...], str]]:
     """Every (our parameter, file key, stack index, transform) needed to fill ``module``."""
     entries = []
     for attr, rule in _rules_for(module).items():
@@ -303,7 +324,9 @@ def plan(module: nn.Module, scope: str, index: tuple[int, ...] = ()) -> list[tup
                 entries.append((f"{attr}.{ours}", key, idx, tf))
         elif isinstance(rule, Stack):
             for i, block in enumerate(module.get_submodule(attr)):
-                for ours, key, idx, tf in plan(block, _join(scope, rule.scope), index + (i,)):
+                for ours, key, idx, tf in plan(
+                    block, _join(scope, rule.scope), index + (i,)
+                ):
                     entries.append((f"{attr}.{i}.{ours}", key, idx, tf))
         else:
             for ours, key, tf in _leaf_arrays(rule, scope, attr):
@@ -329,15 +352,23 @@ def load_params(
     filled = set()
     for ours, key, index, tf in entries:
         if key not in arrays:
-            raise WeightError(f"parameter file has no array {key!r} (needed for {ours})")
+            raise WeightError(
+                f"parameter file has no array {key!r} (needed for {ours})"
+            )
         if ours not in params:
-            raise WeightError(f"weight table names {ours!r}, which {type(module).__name__} does not have")
+            raise WeightError(
+                f"weight table names {ours!r}, which {type(module).__name__} does not have"
+            )
         a = np.asarray(arrays[key])
         if len(index) > a.ndim:
-            raise WeightError(f"{key!r} has shape {a.shape}, too few dimensions for a stack of blocks")
+            raise WeightError(
+                f"{key!r} has shape {a.shape}, too few dimensions for a stack of blocks"
+            )
         for i in index:
             if i >= a.shape[0]:
-                raise WeightError(f"{key!r} holds {a.shape[0]} blocks; the model wants block {i}")
+                raise WeightError(
+                    f"{key!r} holds {a.shape[0]} blocks; the model wants block {i}"
+                )
             a = a[i]
         target = params[ours]
         try:
@@ -353,13 +384,17 @@ def load_params(
     if strict:
         missing = sorted(set(params) - filled)
         if missing:
-            raise WeightError(f"no weight-table entry fills {missing[0]} ({len(missing)} parameters in all)")
+            raise WeightError(
+                f"no weight-table entry fills {missing[0]} ({len(missing)} parameters in all)"
+            )
         ignore = ignore or {}
         prefix = f"{scope}/" if scope else ""
         for key in arrays:
             under = key.startswith(prefix) or key.split("//")[0] == scope
             if under and key not in used and not any(key.startswith(p) for p in ignore):
-                raise WeightError(f"array {key!r} of the parameter file is used by no parameter")
+                raise WeightError(
+                    f"array {key!r} of the parameter file is used by no parameter"
+                )
     return used
 
 
@@ -373,12 +408,17 @@ def load_npz(path: str) -> dict[str, np.ndarray]:
     except zipfile.BadZipFile as e:  # a truncated download, or a damaged array
         raise WeightError(f"{path} is damaged or truncated ({e})") from None
     except (ValueError, OSError, EOFError) as e:
-        raise WeightError(f"{path} is not a readable params_model_*.npz file ({e})") from None
+        raise WeightError(
+            f"{path} is not a readable params_model_*.npz file ({e})"
+        ) from None
 
 
 # --- model loading (embedders and model) ---
 
-def read_params(path_or_arrays: str | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+
+def read_params(
+    path_or_arrays: str | Mapping[str, np.ndarray],
+) -> Mapping[str, np.ndarray]:
     """The arrays of a params file (a path), or the arrays themselves."""
     if isinstance(path_or_arrays, Mapping):
         return path_or_arrays
@@ -388,22 +428,30 @@ def read_params(path_or_arrays: str | Mapping[str, np.ndarray]) -> Mapping[str, 
 def infer_model_sizes(arrays: Mapping[str, np.ndarray]) -> dict:
     """The config values a params file fixes: block counts (the leading axis of the
     stacked arrays) and whether it has the predicted-aligned-error (pTM) head."""
+
     def blocks(stack: str) -> int:
         prefix = f"alphafold/{_TRUNK}/{stack}/"
         counts = {a.shape[0] for k, a in arrays.items() if k.startswith(prefix)}
         if len(counts) != 1:
             found = "no arrays" if not counts else f"block counts {sorted(counts)}"
-            raise WeightError(f"parameter file has {found} under {prefix!r}: not an AF2 monomer file")
+            raise WeightError(
+                f"parameter file has {found} under {prefix!r}: not an AF2 monomer file"
+            )
         return counts.pop()
 
     return {
         "N_evoformer_block": blocks("evoformer_iteration"),
         "N_extra_block": blocks("extra_msa_stack"),
-        "ptm": any(k.startswith("alphafold/alphafold_iteration/predicted_aligned_error_head/") for k in arrays),
+        "ptm": any(
+            k.startswith("alphafold/alphafold_iteration/predicted_aligned_error_head/")
+            for k in arrays
+        ),
     }
 
 
-def load_alphafold_params(model: nn.Module, path_or_arrays: str | Mapping[str, np.ndarray]) -> set[str]:
+def load_alphafold_params(
+    model: nn.Module, path_or_arrays: str | Mapping[str, np.ndarray]
+) -> set[str]:
     """Load a ``params_model_*.npz`` (a path, or its arrays) into an ``AlphaFold``.
 
     Strict: every model parameter is filled and every array is used, except the
@@ -413,11 +461,18 @@ def load_alphafold_params(model: nn.Module, path_or_arrays: str | Mapping[str, n
     """
     arrays = read_params(path_or_arrays)
     sizes, c = infer_model_sizes(arrays), model.config
-    for name, want in (("N_evoformer_block", c.N_evoformer_block), ("N_extra_block", c.N_extra_block), ("ptm", c.ptm)):
+    for name, want in (
+        ("N_evoformer_block", c.N_evoformer_block),
+        ("N_extra_block", c.N_extra_block),
+        ("ptm", c.ptm),
+    ):
         if sizes[name] != want:
-            raise WeightError(f"parameter file has {name} = {sizes[name]}, the model {want}")
+            raise WeightError(
+                f"parameter file has {name} = {sizes[name]}, the model {want}"
+            )
     outside = sorted(k for k in arrays if not k.startswith("alphafold/"))
     if outside:
-        raise WeightError(f"array {outside[0]!r} of the parameter file is outside the 'alphafold' scope")
+        raise WeightError(
+            f"array {outside[0]!r} of the parameter file is outside the 'alphafold' scope"
+        )
     return load_params(model, arrays, "alphafold", ignore=IGNORED_PREFIXES)
-

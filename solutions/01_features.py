@@ -32,11 +32,11 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
-
 import student.a3m
 import student.features
 import student.msa_clustering
+import torch
+
 from grader import check
 from grader.lesson import data_path, yours_or_reference
 from reference import plots
@@ -62,10 +62,22 @@ torch.set_printoptions(precision=3, sci_mode=False)
 
 # %%
 toy = [
-    "MKTLAEVESG", "MRTIAEVDDG", "METIAEIKSG", "MDSLAEIRDG",
-    "MKSIGQVESG", "MRTVGEVDDG", "METVGEIKNG", "MDSVGEVRNG",
-    "MKSVGQVEDG", "MRSVAEVDSG", "METIAEIKDG", "MDTVGEIRDG",
-    "MKSLAQVESG", "MRTLAQIDDG", "MESVAQIKDG", "MDTVAQVRNG",
+    "MKTLAEVESG",
+    "MRTIAEVDDG",
+    "METIAEIKSG",
+    "MDSLAEIRDG",
+    "MKSIGQVESG",
+    "MRTVGEVDDG",
+    "METVGEIKNG",
+    "MDSVGEVRNG",
+    "MKSVGQVEDG",
+    "MRSVAEVDSG",
+    "METIAEIKDG",
+    "MDTVGEIRDG",
+    "MKSLAQVESG",
+    "MRTLAQIDDG",
+    "MESVAQIKDG",
+    "MDTVAQVRNG",
 ]
 columns = np.array([list(s) for s in toy])  # [N_seq, N_res] letters
 
@@ -80,12 +92,23 @@ def entropy(*cols):
 
 n_res = columns.shape[1]
 H = np.array([entropy(columns[:, i]) for i in range(n_res)])
-M = np.array([[H[i] + H[j] - entropy(columns[:, i], columns[:, j]) if i != j else 0.0
-               for j in range(n_res)] for i in range(n_res)])
+M = np.array(
+    [
+        [
+            H[i] + H[j] - entropy(columns[:, i], columns[:, j]) if i != j else 0.0
+            for j in range(n_res)
+        ]
+        for i in range(n_res)
+    ]
+)
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
 ax1.bar(range(n_res), H, color="grey")
-ax1.set(xlabel="column i", ylabel="entropy $H_i$ (nats)", title="conservation: low = conserved")
+ax1.set(
+    xlabel="column i",
+    ylabel="entropy $H_i$ (nats)",
+    title="conservation: low = conserved",
+)
 shown = ax2.imshow(M, cmap="viridis")
 ax2.set(xlabel="column j", ylabel="column i", title="mutual information $M_{ij}$")
 fig.colorbar(shown, ax=ax2, label="nats")
@@ -127,10 +150,15 @@ check.exercise("a3m.split_insertions", student.a3m.split_insertions)
 
 # %%
 msa_file = data_path("inputs", "synthetic.a3m")
-a3m = yours_or_reference(student.a3m.parse_a3m, msa_file.read_text(), source=msa_file.name)
+a3m = yours_or_reference(
+    student.a3m.parse_a3m, msa_file.read_text(), source=msa_file.name
+)
 print(f"{len(a3m)} sequences x {len(a3m.query)} columns; query: {a3m.query}")
 print("row 1 with insertions removed:", a3m.sequences[1])
-print("its deletion counts:         ", "".join(str(min(d, 9)) for d in a3m.deletion_matrix[1]))
+print(
+    "its deletion counts:         ",
+    "".join(str(min(d, 9)) for d in a3m.deletion_matrix[1]),
+)
 plots.plot_msa_coverage(a3m.sequences)
 
 # %% [markdown]
@@ -154,7 +182,9 @@ apc = M - np.outer(M.mean(0), M.mean(0)) / M.mean()
 np.fill_diagonal(apc, 0.0)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-for ax, matrix, title in zip(axes, (M, apc), ("mutual information", "with average product correction")):
+for ax, matrix, title in zip(
+    axes, (M, apc), ("mutual information", "with average product correction")
+):
     limit = np.abs(matrix).max()
     shown = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
     ax.set(xlabel="residue j", ylabel="residue i", title=title)
@@ -212,11 +242,22 @@ check.exercise("features.target_feat", student.features.target_feat)
 raw = yours_or_reference(student.features.make_msa_features, a3m, dtype=torch.float64)
 msa, deletion_matrix = raw["msa"], raw["deletion_matrix"]
 profile = yours_or_reference(student.features.hhblits_profile, msa, torch.float64)
-print("msa:", tuple(msa.shape), "deletion_matrix:", tuple(deletion_matrix.shape), "profile:", tuple(profile.shape))
+print(
+    "msa:",
+    tuple(msa.shape),
+    "deletion_matrix:",
+    tuple(deletion_matrix.shape),
+    "profile:",
+    tuple(profile.shape),
+)
 conservation = -(profile * profile.clamp(min=1e-9).log()).sum(-1)
 fig, ax = plt.subplots(figsize=(8, 2.5))
 ax.plot(conservation.numpy(), color="black")
-ax.set(xlabel="residue", ylabel="entropy (nats)", title="column entropy of the synthetic MSA (low = conserved)")
+ax.set(
+    xlabel="residue",
+    ylabel="entropy (nats)",
+    title="column entropy of the synthetic MSA (low = conserved)",
+)
 plt.show()
 
 # %% [markdown]
@@ -235,10 +276,14 @@ plt.show()
 # `crop_extra_indices` → `[min(N_extra, num_extra)]`.
 
 # %% tags=["check"] points=1 exercise="msa_clustering.sample_msa_indices"
-check.exercise("msa_clustering.sample_msa_indices", student.msa_clustering.sample_msa_indices)
+check.exercise(
+    "msa_clustering.sample_msa_indices", student.msa_clustering.sample_msa_indices
+)
 
 # %% tags=["check"] points=1 exercise="msa_clustering.crop_extra_indices"
-check.exercise("msa_clustering.crop_extra_indices", student.msa_clustering.crop_extra_indices)
+check.exercise(
+    "msa_clustering.crop_extra_indices", student.msa_clustering.crop_extra_indices
+)
 
 # %% [markdown]
 # ## 5. BERT-style masking (SI §1.2.7)
@@ -257,20 +302,34 @@ check.exercise("msa_clustering.crop_extra_indices", student.msa_clustering.crop_
 # `make_masked_msa` → `(bert_msa, bert_mask)`, both `[N_clust, N_res]`.
 
 # %% tags=["check"] points=2 exercise="msa_clustering.bert_probabilities"
-check.exercise("msa_clustering.bert_probabilities", student.msa_clustering.bert_probabilities)
+check.exercise(
+    "msa_clustering.bert_probabilities", student.msa_clustering.bert_probabilities
+)
 
 # %% tags=["check"] points=1 exercise="msa_clustering.sample_categorical"
-check.exercise("msa_clustering.sample_categorical", student.msa_clustering.sample_categorical)
+check.exercise(
+    "msa_clustering.sample_categorical", student.msa_clustering.sample_categorical
+)
 
 # %% tags=["check"] points=2 exercise="msa_clustering.make_masked_msa"
 check.exercise("msa_clustering.make_masked_msa", student.msa_clustering.make_masked_msa)
 
 # %%
 generator = torch.Generator().manual_seed(0)
-centres, extra = yours_or_reference(student.msa_clustering.sample_msa_indices, msa.shape[0], 31, generator)
-bert_msa, bert_mask = yours_or_reference(student.msa_clustering.make_masked_msa, msa[centres], profile, generator)
-print(f"{len(centres)} centres, {len(extra)} extra rows; fraction of positions chosen: {bert_mask.mean():.3f}")
-print("of those, replaced by the mask token:", f"{(bert_msa[bert_mask.bool()] == 22).double().mean():.2f}", "(expected about 0.7)")
+centres, extra = yours_or_reference(
+    student.msa_clustering.sample_msa_indices, msa.shape[0], 31, generator
+)
+bert_msa, bert_mask = yours_or_reference(
+    student.msa_clustering.make_masked_msa, msa[centres], profile, generator
+)
+print(
+    f"{len(centres)} centres, {len(extra)} extra rows; fraction of positions chosen: {bert_mask.mean():.3f}"
+)
+print(
+    "of those, replaced by the mask token:",
+    f"{(bert_msa[bert_mask.bool()] == 22).double().mean():.2f}",
+    "(expected about 0.7)",
+)
 
 # %% [markdown]
 # ## 6. Clusters: assignment and summaries (SI §1.2.7)
@@ -287,14 +346,28 @@ print("of those, replaced by the mask token:", f"{(bert_msa[bert_mask.bool()] ==
 # **Exercises**: `nearest_neighbor_clusters` → `[N_extra]`; `summarize_clusters`.
 
 # %% tags=["check"] points=2 exercise="msa_clustering.nearest_neighbor_clusters"
-check.exercise("msa_clustering.nearest_neighbor_clusters", student.msa_clustering.nearest_neighbor_clusters)
+check.exercise(
+    "msa_clustering.nearest_neighbor_clusters",
+    student.msa_clustering.nearest_neighbor_clusters,
+)
 
 # %% tags=["check"] points=2 exercise="msa_clustering.summarize_clusters"
-check.exercise("msa_clustering.summarize_clusters", student.msa_clustering.summarize_clusters)
+check.exercise(
+    "msa_clustering.summarize_clusters", student.msa_clustering.summarize_clusters
+)
 
 # %%
-ones, extra_ones = torch.ones_like(bert_msa, dtype=torch.float64), torch.ones_like(msa[extra], dtype=torch.float64)
-assignment = yours_or_reference(student.msa_clustering.nearest_neighbor_clusters, bert_msa, ones, msa[extra], extra_ones)
+ones, extra_ones = (
+    torch.ones_like(bert_msa, dtype=torch.float64),
+    torch.ones_like(msa[extra], dtype=torch.float64),
+)
+assignment = yours_or_reference(
+    student.msa_clustering.nearest_neighbor_clusters,
+    bert_msa,
+    ones,
+    msa[extra],
+    extra_ones,
+)
 sizes = torch.bincount(assignment, minlength=len(centres)) + 1  # + the centre itself
 fig, ax = plt.subplots(figsize=(8, 2.5))
 ax.bar(range(len(centres)), sizes.numpy(), color="grey")
@@ -345,17 +418,33 @@ check.exercise("features.pad_rows", student.features.pad_rows)
 
 # %%
 features = yours_or_reference(
-    student.features.build_features, msa_file, num_recycle=1, max_msa_clusters=31,
-    max_extra_msa=63, generator=torch.Generator().manual_seed(0), dtype=torch.float64,
+    student.features.build_features,
+    msa_file,
+    num_recycle=1,
+    max_msa_clusters=31,
+    max_extra_msa=63,
+    generator=torch.Generator().manual_seed(0),
+    dtype=torch.float64,
 )
 for key, value in features.items():
-    print(f"{key:22s} {str(list(value.shape)):18s} {str(value.dtype).replace('torch.', '')}")
+    print(
+        f"{key:22s} {str(list(value.shape)):18s} {str(value.dtype).replace('torch.', '')}"
+    )
 
 fig, ax = plt.subplots(figsize=(9, 3.5))
-shown = ax.imshow(features["msa_feat"][0, 0].T.numpy(), cmap="viridis", aspect="auto", interpolation="nearest")
+shown = ax.imshow(
+    features["msa_feat"][0, 0].T.numpy(),
+    cmap="viridis",
+    aspect="auto",
+    interpolation="nearest",
+)
 for boundary in (22.5, 24.5, 47.5):
     ax.axhline(boundary, color="white", lw=0.8)
-ax.set(xlabel="residue", ylabel="channel", title="msa_feat of the query cluster: one-hot | deletions | profile | mean")
+ax.set(
+    xlabel="residue",
+    ylabel="channel",
+    title="msa_feat of the query cluster: one-hot | deletions | profile | mean",
+)
 fig.colorbar(shown, ax=ax, label="feature value")
 plt.show()
 

@@ -27,9 +27,9 @@
 
 # %%
 import matplotlib.pyplot as plt
+import student.attention
 import torch
 
-import student.attention
 from grader import check
 from grader.lesson import reference_of
 from reference.attention import mask_bias
@@ -46,7 +46,9 @@ def forward_or_reference(cls, init: dict, *args, **kwargs):
         try:
             return module(*args, **kwargs)
         except NotImplementedError:
-            print(f"(your {cls.__name__} is not written yet: this cell uses the reference one)")
+            print(
+                f"(your {cls.__name__} is not written yet: this cell uses the reference one)"
+            )
             ref = reference_of(cls)(**init)
             ref.load_state_dict(module.state_dict())
             return ref(*args, **kwargs)
@@ -66,6 +68,7 @@ def forward_or_reference(cls, init: dict, *args, **kwargs):
 # of $c$ random unit-variance numbers has variance $c$); without it the softmax
 # saturates. In code: `q [*, Q, c]`, `k, v [*, K, c]`, `a = softmax(q @ k.T / sqrt(c), dim=-1)`
 # is `[*, Q, K]`: each **row** sums to one.
+
 
 # %%
 def attention_map(a, title: str, ax=None):
@@ -105,8 +108,14 @@ key_mask[-3:] = 0.0  # three padding keys
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
 attention_map(torch.softmax(logits, -1), "no bias", axes[0])
-attention_map(torch.softmax(logits + pair_bias, -1), "+ pair bias $b_{i,i+1} = 4$", axes[1])
-attention_map(torch.softmax(logits + mask_bias(key_mask), -1), "+ mask bias (last 3 keys)", axes[2])
+attention_map(
+    torch.softmax(logits + pair_bias, -1), "+ pair bias $b_{i,i+1} = 4$", axes[1]
+)
+attention_map(
+    torch.softmax(logits + mask_bias(key_mask), -1),
+    "+ mask bias (last 3 keys)",
+    axes[2],
+)
 plt.show()
 
 # %% [markdown]
@@ -163,8 +172,11 @@ check.exercise("attention.Attention", student.attention.Attention)
 x = torch.randn(2, 5, 6, generator=g)
 mask = torch.tensor([[1.0, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
 o = forward_or_reference(
-    student.attention.Attention, {"c_q": 6, "c_k": 6, "c": 4, "N_head": 3, "c_out": 6},
-    x, x, (mask_bias(mask)[:, None, None, :],),
+    student.attention.Attention,
+    {"c_q": 6, "c_k": 6, "c": 4, "N_head": 3, "c_out": 6},
+    x,
+    x,
+    (mask_bias(mask)[:, None, None, :],),
 )
 print("x", list(x.shape), "-> o", list(o.shape))
 

@@ -35,14 +35,14 @@
 
 # %%
 import matplotlib.pyplot as plt
-import torch
-
 import student.evoformer
 import student.msa_attention
 import student.outer_product_mean
 import student.transition
 import student.triangle_attention
 import student.triangle_multiplication
+import torch
+
 from grader import check
 from grader.lesson import reference_of
 
@@ -65,7 +65,9 @@ def forward_or_reference(cls, init: dict, *args):
         try:
             return module(*args)
         except NotImplementedError:
-            print(f"(your {cls.__name__} is not written yet: this cell uses the reference one)")
+            print(
+                f"(your {cls.__name__} is not written yet: this cell uses the reference one)"
+            )
             ref = reference_of(cls)(**init)
             ref.load_state_dict(module.state_dict())
             return ref(*args)
@@ -89,7 +91,10 @@ def forward_or_reference(cls, init: dict, *args):
 # **Exercise**: `MSARowAttentionWithPairBias.forward` (`student/msa_attention.py`).
 
 # %% tags=["check"] points=2 exercise="msa_attention.MSARowAttentionWithPairBias"
-check.exercise("msa_attention.MSARowAttentionWithPairBias", student.msa_attention.MSARowAttentionWithPairBias)
+check.exercise(
+    "msa_attention.MSARowAttentionWithPairBias",
+    student.msa_attention.MSARowAttentionWithPairBias,
+)
 
 # %% [markdown]
 # ## 2. MSA column attention (SI Alg. 8) and global column attention (SI Alg. 19)
@@ -102,10 +107,15 @@ check.exercise("msa_attention.MSARowAttentionWithPairBias", student.msa_attentio
 # **Exercises**: `MSAColumnAttention.forward`, `MSAColumnGlobalAttention.forward`.
 
 # %% tags=["check"] points=2 exercise="msa_attention.MSAColumnAttention"
-check.exercise("msa_attention.MSAColumnAttention", student.msa_attention.MSAColumnAttention)
+check.exercise(
+    "msa_attention.MSAColumnAttention", student.msa_attention.MSAColumnAttention
+)
 
 # %% tags=["check"] points=1 exercise="msa_attention.MSAColumnGlobalAttention"
-check.exercise("msa_attention.MSAColumnGlobalAttention", student.msa_attention.MSAColumnGlobalAttention)
+check.exercise(
+    "msa_attention.MSAColumnGlobalAttention",
+    student.msa_attention.MSAColumnGlobalAttention,
+)
 
 # %% [markdown]
 # ## 3. Transitions (SI Alg. 9 and 15)
@@ -140,10 +150,17 @@ check.exercise("transition.PairTransition", student.transition.PairTransition)
 # **Exercise**: `OuterProductMean.forward` and `_outer_product`.
 
 # %% tags=["check"] points=2 exercise="outer_product_mean.OuterProductMean"
-check.exercise("outer_product_mean.OuterProductMean", student.outer_product_mean.OuterProductMean)
+check.exercise(
+    "outer_product_mean.OuterProductMean", student.outer_product_mean.OuterProductMean
+)
 
 # %%
-o = forward_or_reference(student.outer_product_mean.OuterProductMean, {"c_m": c_m, "c_z": c_z, "c": 3}, m, msa_mask)
+o = forward_or_reference(
+    student.outer_product_mean.OuterProductMean,
+    {"c_m": c_m, "c_z": c_z, "c": 3},
+    m,
+    msa_mask,
+)
 print("m", list(m.shape), "-> pair update", list(o.shape))
 
 # %% [markdown]
@@ -163,6 +180,7 @@ print("m", list(m.shape), "-> pair update", list(o.shape))
 # The two differ only in the combination (`_combine`, one einsum each); the shared
 # `forward` is yours too. Shapes stay `[*, N_res, N_res, c]` then `c_z`.
 
+
 # %%
 def triangle_edges():
     """A figure of the edges that update edge (i, j) in each triangle module."""
@@ -175,18 +193,47 @@ def triangle_edges():
     ]
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
     for ax, (title, edges) in zip(axes, panels):
-        ax.annotate("", nodes["j"], nodes["i"], arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2.5})
+        ax.annotate(
+            "",
+            nodes["j"],
+            nodes["i"],
+            arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2.5},
+        )
         for a, b in edges:
-            ax.annotate("", nodes[b], nodes[a], arrowprops={"arrowstyle": "-|>", "color": "tab:orange", "lw": 2})
+            ax.annotate(
+                "",
+                nodes[b],
+                nodes[a],
+                arrowprops={"arrowstyle": "-|>", "color": "tab:orange", "lw": 2},
+            )
         if "attention" in title:  # the bias edge
             a, b = ("j", "k") if "starting" in title else ("k", "i")
-            ax.annotate("", nodes[b], nodes[a], arrowprops={"arrowstyle": "-|>", "color": "tab:blue", "ls": "--", "lw": 1.5})
+            ax.annotate(
+                "",
+                nodes[b],
+                nodes[a],
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": "tab:blue",
+                    "ls": "--",
+                    "lw": 1.5,
+                },
+            )
         for name, (x, y) in nodes.items():
-            ax.text(x, y, name, ha="center", va="center", fontsize=13,
-                    bbox={"boxstyle": "circle", "fc": "white", "ec": "grey"})
+            ax.text(
+                x,
+                y,
+                name,
+                ha="center",
+                va="center",
+                fontsize=13,
+                bbox={"boxstyle": "circle", "fc": "white", "ec": "grey"},
+            )
         ax.set(title=title, xlim=(-0.2, 1.2), ylim=(-0.2, 1.05), aspect="equal")
         ax.axis("off")
-    fig.suptitle("edge (i, j) in black; edges it reads in orange; attention bias in blue (dashed)")
+    fig.suptitle(
+        "edge (i, j) in black; edges it reads in orange; attention bias in blue (dashed)"
+    )
     return fig
 
 
@@ -200,10 +247,16 @@ plt.show()
 # other's check.
 
 # %% tags=["check"] points=2 exercise="triangle_multiplication.TriangleMultiplicationOutgoing"
-check.exercise("triangle_multiplication.TriangleMultiplicationOutgoing", student.triangle_multiplication.TriangleMultiplicationOutgoing)
+check.exercise(
+    "triangle_multiplication.TriangleMultiplicationOutgoing",
+    student.triangle_multiplication.TriangleMultiplicationOutgoing,
+)
 
 # %% tags=["check"] points=1 exercise="triangle_multiplication.TriangleMultiplicationIncoming"
-check.exercise("triangle_multiplication.TriangleMultiplicationIncoming", student.triangle_multiplication.TriangleMultiplicationIncoming)
+check.exercise(
+    "triangle_multiplication.TriangleMultiplicationIncoming",
+    student.triangle_multiplication.TriangleMultiplicationIncoming,
+)
 
 # %% [markdown]
 # ## 6. Triangle self-attention (SI Alg. 13 and 14)
@@ -219,10 +272,16 @@ check.exercise("triangle_multiplication.TriangleMultiplicationIncoming", student
 # **Exercises**: `TriangleAttentionStartingNode.forward`, `TriangleAttentionEndingNode.forward`.
 
 # %% tags=["check"] points=2 exercise="triangle_attention.TriangleAttentionStartingNode"
-check.exercise("triangle_attention.TriangleAttentionStartingNode", student.triangle_attention.TriangleAttentionStartingNode)
+check.exercise(
+    "triangle_attention.TriangleAttentionStartingNode",
+    student.triangle_attention.TriangleAttentionStartingNode,
+)
 
 # %% tags=["check"] points=1 exercise="triangle_attention.TriangleAttentionEndingNode"
-check.exercise("triangle_attention.TriangleAttentionEndingNode", student.triangle_attention.TriangleAttentionEndingNode)
+check.exercise(
+    "triangle_attention.TriangleAttentionEndingNode",
+    student.triangle_attention.TriangleAttentionEndingNode,
+)
 
 # %% [markdown]
 # ## 7. The Evoformer block and stack (SI Alg. 6)
@@ -261,15 +320,36 @@ check.exercise("evoformer.EvoformerBlock", student.evoformer.EvoformerBlock)
 check.exercise("evoformer.EvoformerStack", student.evoformer.EvoformerStack)
 
 # %%
-sizes = {"c_m": c_m, "c_z": c_z, "c_hidden_msa_att": 4, "N_head_msa": 2, "c_hidden_opm": 3,
-         "c_hidden_mul": 6, "c_hidden_pair_att": 4, "N_head_pair": 2}
-m_out, z_out = forward_or_reference(student.evoformer.EvoformerBlock, sizes, m, z, msa_mask, pair_mask)
-print("m", list(m.shape), "->", list(m_out.shape), "; z", list(z.shape), "->", list(z_out.shape))
+sizes = {
+    "c_m": c_m,
+    "c_z": c_z,
+    "c_hidden_msa_att": 4,
+    "N_head_msa": 2,
+    "c_hidden_opm": 3,
+    "c_hidden_mul": 6,
+    "c_hidden_pair_att": 4,
+    "N_head_pair": 2,
+}
+m_out, z_out = forward_or_reference(
+    student.evoformer.EvoformerBlock, sizes, m, z, msa_mask, pair_mask
+)
+print(
+    "m",
+    list(m.shape),
+    "->",
+    list(m_out.shape),
+    "; z",
+    list(z.shape),
+    "->",
+    list(z_out.shape),
+)
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
 change = (z_out - z).norm(dim=-1)
 shown = ax1.imshow(change, cmap="viridis", vmin=0)
-ax1.set(xlabel="residue j", ylabel="residue i", title="|update of $z_{ij}$| after one block")
+ax1.set(
+    xlabel="residue j", ylabel="residue i", title="|update of $z_{ij}$| after one block"
+)
 fig.colorbar(shown, ax=ax1, label="norm (arbitrary units)")
 shown = ax2.imshow((m_out - m).norm(dim=-1), cmap="viridis", vmin=0, aspect="auto")
 ax2.set(xlabel="residue i", ylabel="sequence s", title="|update of $m_{si}$|")

@@ -22,7 +22,9 @@ from alphafold.model import features as af_features
 from alphafold.model import modules
 from haiku_utils import model_config
 
-SHARED_A3M = Path(__file__).resolve().parents[2] / "shared" / "data" / "tautomerase_2op8.a3m"
+SHARED_A3M = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "tautomerase_2op8.a3m"
+)
 N_SEQUENCES = 12  # fewer than clusters + extra rows: padded extra rows are present
 MAX_MSA_CLUSTERS, MAX_EXTRA_MSA = 8, 12
 NUM_RECYCLE = 2
@@ -93,7 +95,9 @@ def random_params(shapes, seed: int = 0, noise: float = 0.1) -> dict[str, np.nda
             if name == "scale":
                 v += 1
             elif (name.endswith("weights") or name.endswith("_w")) and len(core) > 1:
-                fan_in = core[0] * (core[1] if name == "output_w" and len(core) == 3 else 1)
+                fan_in = core[0] * (
+                    core[1] if name == "output_w" and len(core) == 3 else 1
+                )
                 v += rng.standard_normal(s.shape) / np.sqrt(fan_in)
             flat[f"{module}//{name}"] = v.astype(np.float32)
     return flat
@@ -124,18 +128,31 @@ def zero_prev(num_res: int) -> dict[str, np.ndarray]:
     }
 
 
-def make_case(tmp_dir: Path, name: str = "model_3_ptm", num_evoformer: int = 2, num_extra: int = 1, run: bool = True):
+def make_case(
+    tmp_dir: Path,
+    name: str = "model_3_ptm",
+    num_evoformer: int = 2,
+    num_extra: int = 1,
+    run: bool = True,
+):
     """Features, an npz path, and (with ``run``) haiku's output of the last pass."""
     cfg = af2_config(name, num_evoformer, num_extra)
     feats = processed_features(cfg)
     num_res = feats["aatype"].shape[1]
 
     def fn(batch):
-        return modules.AlphaFold(cfg.model)(batch, is_training=False, return_representations=True)
+        return modules.AlphaFold(cfg.model)(
+            batch, is_training=False, return_representations=True
+        )
 
     t = hk.transform(fn)
-    pass_batch = lambda r, prev: {**{k: v[r : r + 1] for k, v in feats.items()}, "prev": prev}  # noqa: E731
-    shapes = jax.eval_shape(t.init, jax.random.PRNGKey(0), pass_batch(0, zero_prev(num_res)))
+    pass_batch = lambda r, prev: {
+        **{k: v[r : r + 1] for k, v in feats.items()},
+        "prev": prev,
+    }  # noqa: E731
+    shapes = jax.eval_shape(
+        t.init, jax.random.PRNGKey(0), pass_batch(0, zero_prev(num_res))
+    )
     flat = random_params(shapes, noise=FULL_MODEL_NOISE)
     path = Path(tmp_dir) / f"params_{name}.npz"
     np.savez(path, **flat)

@@ -1,7 +1,6 @@
 """Shared fixtures. Fidelity tests use the ``haiku`` fixture, which skips with the
 install command when DeepMind's model is not installed."""
 
-import os
 import sys
 from pathlib import Path
 

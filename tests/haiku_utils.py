@@ -41,12 +41,21 @@ def model_config(name: str = "model_3_ptm", num_evoformer: int = 2, num_extra: i
 
 def flatten(params: hk.Params) -> dict[str, np.ndarray]:
     """haiku's nested params -> the flat npz layout ``"<module path>//<name>"``."""
-    return {f"{mod}//{name}": np.asarray(v) for mod, d in params.items() for name, v in d.items()}
+    return {
+        f"{mod}//{name}": np.asarray(v)
+        for mod, d in params.items()
+        for name, v in d.items()
+    }
 
 
-def add_noise(flat: dict[str, np.ndarray], seed: int, scale: float = 0.1) -> dict[str, np.ndarray]:
+def add_noise(
+    flat: dict[str, np.ndarray], seed: int, scale: float = 0.1
+) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {k: (v + scale * rng.standard_normal(v.shape)).astype(np.float32) for k, v in sorted(flat.items())}
+    return {
+        k: (v + scale * rng.standard_normal(v.shape)).astype(np.float32)
+        for k, v in sorted(flat.items())
+    }
 
 
 def unflatten(flat: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
@@ -61,7 +70,17 @@ def run_haiku(fn, *args, seed: int = 0, noise: float = 0.1):
     """Initialise ``fn`` (a function building and calling haiku modules), add noise to
     every array, apply it to ``args``; return (flat params, output as numpy)."""
     t = hk.transform(fn)
-    args = tuple(jax.tree_util.tree_map(lambda x: np.asarray(x, np.float32) if np.asarray(x).dtype.kind == "f" else np.asarray(x), a) for a in args)
+    args = tuple(
+        jax.tree_util.tree_map(
+            lambda x: (
+                np.asarray(x, np.float32)
+                if np.asarray(x).dtype.kind == "f"
+                else np.asarray(x)
+            ),
+            a,
+        )
+        for a in args
+    )
     params = t.init(jax.random.PRNGKey(seed), *args)
     flat = add_noise(flatten(params), seed, noise)
     out = t.apply(unflatten(flat), jax.random.PRNGKey(seed), *args)
@@ -71,8 +90,14 @@ def run_haiku(fn, *args, seed: int = 0, noise: float = 0.1):
 def t32(x) -> torch.Tensor:
     """A numpy/jax array as a float32 (or integer) torch tensor."""
     a = np.asarray(x)
-    return torch.from_numpy(a.astype(np.float32) if a.dtype.kind == "f" else a.astype(np.int64))
+    return torch.from_numpy(
+        a.astype(np.float32) if a.dtype.kind == "f" else a.astype(np.int64)
+    )
 
 
 def max_abs_diff(ours: torch.Tensor, theirs) -> float:
-    return float((ours.detach().double() - torch.from_numpy(np.asarray(theirs, np.float64))).abs().max())
+    return float(
+        (ours.detach().double() - torch.from_numpy(np.asarray(theirs, np.float64)))
+        .abs()
+        .max()
+    )

@@ -55,7 +55,10 @@ def test_hand_made_alignment():
         [0, 0, 0, 0, 0],
     ]
     assert a3m.descriptions == [
-        "query description", "hit1  with spaces", "hit2", "hit3"
+        "query description",
+        "hit1  with spaces",
+        "hit2",
+        "hit3",
     ]
     assert a3m.query == "ACDEF" and len(a3m) == 4
 

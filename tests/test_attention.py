@@ -35,7 +35,9 @@ def test_attention_masked_keys_are_ignored():
     out = att(q_x, kv_x, [mask_bias(mask)])
     kv_changed = kv_x + 100 * (1 - mask)[:, None] * torch.randn(K, C_K).double()
     torch.testing.assert_close(att(q_x, kv_changed, [mask_bias(mask)]), out)
-    torch.testing.assert_close(att(q_x[:, None], kv_x[mask.bool()][None], []).squeeze(1), out)
+    torch.testing.assert_close(
+        att(q_x[:, None], kv_x[mask.bool()][None], []).squeeze(1), out
+    )
 
 
 def test_global_attention_masked_rows_are_ignored():
@@ -55,18 +57,24 @@ def test_attention_matches_haiku(haiku):
     q_x, kv_x = rng.standard_normal((B, Q, C_Q)), rng.standard_normal((B, K, C_K))
     key_mask = _mask(B, K)
     pair_bias = rng.standard_normal((H, Q, K))
-    cfg = ConfigDict({"num_head": H, "gating": True, "key_dim": H * C, "value_dim": H * C})
+    cfg = ConfigDict(
+        {"num_head": H, "gating": True, "key_dim": H * C, "value_dim": H * C}
+    )
     gc = haiku.model_config().model.global_config
 
     def fn(q_x, kv_x, key_mask, pair_bias):
         bias = 1e9 * (key_mask - 1)[:, None, None, :]
-        return modules.Attention(cfg, gc, C_OUT, name="attention")(q_x, kv_x, bias, pair_bias)
+        return modules.Attention(cfg, gc, C_OUT, name="attention")(
+            q_x, kv_x, bias, pair_bias
+        )
 
     flat, out = haiku.run_haiku(fn, q_x, kv_x, key_mask, pair_bias)
     ours = Attention(C_Q, C_K, C, H, C_OUT)
     load_params(ours, flat, "attention")
     t = haiku.t32
-    got = ours(t(q_x), t(kv_x), [mask_bias(t(key_mask))[:, None, None, :], t(pair_bias)])
+    got = ours(
+        t(q_x), t(kv_x), [mask_bias(t(key_mask))[:, None, None, :], t(pair_bias)]
+    )
     assert haiku.max_abs_diff(got, out) < 1e-4
 
 
@@ -76,11 +84,15 @@ def test_global_attention_matches_haiku(haiku):
     rng = np.random.default_rng(2)
     m = rng.standard_normal((B, K, C_Q))
     mask = _mask(B, K)
-    cfg = ConfigDict({"num_head": H, "gating": True, "key_dim": H * C, "value_dim": H * C})
+    cfg = ConfigDict(
+        {"num_head": H, "gating": True, "key_dim": H * C, "value_dim": H * C}
+    )
     gc = haiku.model_config().model.global_config
 
     def fn(m, mask):
-        return modules.GlobalAttention(cfg, gc, C_OUT, name="attention")(m, m, mask[..., None])
+        return modules.GlobalAttention(cfg, gc, C_OUT, name="attention")(
+            m, m, mask[..., None]
+        )
 
     flat, out = haiku.run_haiku(fn, m, mask)
     ours = GlobalAttention(C_Q, C, H, C_OUT)

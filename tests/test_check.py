@@ -247,6 +247,7 @@ def test_other_exercises_are_the_reference_while_one_is_checked(
 ):
     """make_msa_feat calls deletion_value: a stubbed deletion_value costs no points twice."""
     import student.features as features
+
     from reference.features import make_msa_feat
 
     code = make_msa_feat.__code__

@@ -13,7 +13,9 @@ def _fn(x, y):
 @pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 15, 16, 100])
 def test_chunked_equals_unchunked_with_broadcast_input(chunk_size):
     x = torch.randn(3, 5, 7, 4, dtype=torch.float64)
-    y = torch.randn(3, 1, 6, 4, dtype=torch.float64)  # shared along the second batch dim
+    y = torch.randn(
+        3, 1, 6, 4, dtype=torch.float64
+    )  # shared along the second batch dim
     sizes = []
 
     def fn(x, y):

@@ -35,11 +35,18 @@ def fake_colab(monkeypatch, tmp_path):
         "def parse_a3m(text):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
     )
     monkeypatch.setattr(colab, "repo_root", lambda: root)
-    monkeypatch.setattr(colab, "DRIVE_WORK", tmp_path / "drive" / "MyDrive" / "af2-course")
+    monkeypatch.setattr(
+        colab, "DRIVE_WORK", tmp_path / "drive" / "MyDrive" / "af2-course"
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    return types.SimpleNamespace(root=root, stubs=stubs, installed=installed, mounted=mounted,
-                                 work=colab.DRIVE_WORK / "student")
+    return types.SimpleNamespace(
+        root=root,
+        stubs=stubs,
+        installed=installed,
+        mounted=mounted,
+        work=colab.DRIVE_WORK / "student",
+    )
 
 
 def test_colab_installs_only_what_is_missing_and_never_torch_numpy_nbgrader(fake_colab):
@@ -67,11 +74,17 @@ def test_drive_copies_stubs_once_and_keeps_existing_work(fake_colab):
     assert work.read_text() == (fake_colab.stubs / "features.py").read_text()
 
     work.write_text("def parse_a3m(text):\n    return 'mine'\n")  # the student's work
-    (fake_colab.stubs / "attention.py").write_text("# a new lesson's stub\n# YOUR CODE HERE\n")
+    (fake_colab.stubs / "attention.py").write_text(
+        "# a new lesson's stub\n# YOUR CODE HERE\n"
+    )
     (fake_colab.stubs / "__init__.py").write_text("# a newer package file\n")
     colab.setup(use_drive=True)
     assert work.read_text() == "def parse_a3m(text):\n    return 'mine'\n"
-    assert (fake_colab.work / "attention.py").read_text().startswith("# a new lesson's stub")
+    assert (
+        (fake_colab.work / "attention.py")
+        .read_text()
+        .startswith("# a new lesson's stub")
+    )
     assert (fake_colab.work / "__init__.py").read_text() == "# a newer package file\n"
 
 
@@ -88,7 +101,9 @@ def test_drive_declined_falls_back_to_the_session(fake_colab, monkeypatch, capsy
 def test_outside_colab_only_puts_the_repo_on_sys_path(monkeypatch, tmp_path):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(colab.repo_root())])
+    monkeypatch.setattr(
+        sys, "path", [p for p in sys.path if p != str(colab.repo_root())]
+    )
     calls = []
     monkeypatch.setattr(colab, "_pip_install", calls.append)
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
@@ -110,18 +125,32 @@ def test_setup_cell_runs_locally_and_names_the_published_repo(tmp_path, monkeypa
     assert colab.REPO_URL in src and "torch" not in src and "nbgrader" not in src
     compile(src, "<setup cell>", "exec")
     # Run as a notebook would, from tutorials/ (the repository is one level up).
-    code = f"import os; os.chdir({str(colab.repo_root() / 'grader')!r})\n" + src + (
-        "\nimport grader.colab as c; print(c.repo_root())"
+    code = (
+        f"import os; os.chdir({str(colab.repo_root() / 'grader')!r})\n"
+        + src
+        + ("\nimport grader.colab as c; print(c.repo_root())")
     )
-    env = {k: v for k, v in __import__("os").environ.items() if k not in ("PYTHONPATH", "AF2_COURSE_ROOT")}
-    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
-                         env=env, cwd=tmp_path, check=True)
+    env = {
+        k: v
+        for k, v in __import__("os").environ.items()
+        if k not in ("PYTHONPATH", "AF2_COURSE_ROOT")
+    }
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
     assert out.stdout.strip() == str(colab.repo_root())
 
 
 def test_badge_points_at_the_published_notebook():
     badge = colab.colab_badge("tutorials/01_features.ipynb")
-    assert badge.startswith("[![Open in Colab](https://colab.research.google.com/assets/")
+    assert badge.startswith(
+        "[![Open in Colab](https://colab.research.google.com/assets/"
+    )
     assert badge.endswith(
         "(https://colab.research.google.com/github/af2-course/af2-course/blob/main/"
         "tutorials/01_features.ipynb)"

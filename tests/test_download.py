@@ -34,14 +34,21 @@ class Server:
                 outer.ranges.append(self.headers.get("Range"))
                 if self.path.startswith("/ticket/"):
                     outer.msa_polls += 1
-                    return self._json({"id": "t1", "status": "COMPLETE" if outer.msa_polls > 1 else "RUNNING"})
+                    return self._json(
+                        {
+                            "id": "t1",
+                            "status": "COMPLETE" if outer.msa_polls > 1 else "RUNNING",
+                        }
+                    )
                 data = outer.files.get(self.path)
                 if data is None:
                     self.send_error(404)
                     return
                 start = 0
                 if self.headers.get("Range"):
-                    start = int(self.headers["Range"].removeprefix("bytes=").rstrip("-"))
+                    start = int(
+                        self.headers["Range"].removeprefix("bytes=").rstrip("-")
+                    )
                     if start >= len(data):
                         self.send_error(416)
                         return
@@ -70,7 +77,9 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
+        threading.Thread(
+            target=self.httpd.serve_forever, args=(0.05,), daemon=True
+        ).start()
 
 
 @pytest.fixture
@@ -83,7 +92,11 @@ def server():
 
 def _remote(server, name="blob.bin", data=BLOB, sha=True):
     server.files[f"/{name}"] = data
-    return Remote(f"{server.url}/{name}", "test", hashlib.sha256(data).hexdigest() if sha else None)
+    return Remote(
+        f"{server.url}/{name}",
+        "test",
+        hashlib.sha256(data).hexdigest() if sha else None,
+    )
 
 
 def test_full_download(server, tmp_path):
@@ -118,16 +131,24 @@ def test_unknown_checksum_prints_digest(server, tmp_path, capsys):
 
 def test_missing_file_and_no_server(server, tmp_path):
     with pytest.raises(DownloadError, match="HTTP 404"):
-        download.fetch(Remote(f"{server.url}/nothing.bin", "test"), tmp_path, progress=False)
+        download.fetch(
+            Remote(f"{server.url}/nothing.bin", "test"), tmp_path, progress=False
+        )
     with pytest.raises(DownloadError, match="no network"):
-        download.fetch(Remote("http://127.0.0.1:9/x.bin", "test"), tmp_path, progress=False)
+        download.fetch(
+            Remote("http://127.0.0.1:9/x.bin", "test"), tmp_path, progress=False
+        )
 
 
 def _params_tar() -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in [("params_model_1_ptm.npz", b"one"), ("params_model_2.npz", b"two"),
-                           ("LICENSE", b"cc-by"), ("../params_model_3.npz", b"evil")]:
+        for name, data in [
+            ("params_model_1_ptm.npz", b"one"),
+            ("params_model_2.npz", b"two"),
+            ("LICENSE", b"cc-by"),
+            ("../params_model_3.npz", b"evil"),
+        ]:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -136,9 +157,21 @@ def _params_tar() -> bytes:
 
 def test_cli_params_extracts_npz_only(server, tmp_path):
     server.files["/alphafold_params.tar"] = _params_tar()
-    rc = download.main(["params", "--dest", str(tmp_path), "--url", f"{server.url}/alphafold_params.tar", "--quiet"])
+    rc = download.main(
+        [
+            "params",
+            "--dest",
+            str(tmp_path),
+            "--url",
+            f"{server.url}/alphafold_params.tar",
+            "--quiet",
+        ]
+    )
     assert rc == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["params_model_1_ptm.npz", "params_model_2.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "params_model_1_ptm.npz",
+        "params_model_2.npz",
+    ]
     assert (tmp_path / "params_model_1_ptm.npz").read_bytes() == b"one"
 
 
@@ -152,7 +185,10 @@ def test_cli_error_is_one_line(server, tmp_path, capsys):
 def test_msa_from_server(server, tmp_path, monkeypatch):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, text in [("uniref.a3m", ">101\nMKV\n>hit1\nMR-\n\x00"), ("bfd.mgnify30.metaeuk30.smag30.a3m", ">101\nMKV\n>hit2\nmMKa\n")]:
+        for name, text in [
+            ("uniref.a3m", ">101\nMKV\n>hit1\nMR-\n\x00"),
+            ("bfd.mgnify30.metaeuk30.smag30.a3m", ">101\nMKV\n>hit2\nmMKa\n"),
+        ]:
             info = tarfile.TarInfo(name)
             info.size = len(text)
             tar.addfile(info, io.BytesIO(text.encode()))

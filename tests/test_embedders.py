@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from reference.embedders import ExtraMsaEmbedder, InputEmbedder, RecyclingEmbedder, extra_msa_feat
+from reference.embedders import (
+    ExtraMsaEmbedder,
+    InputEmbedder,
+    RecyclingEmbedder,
+    extra_msa_feat,
+)
 from reference.weights import load_params
 
 L, N_CLUST, N_EXTRA = 11, 5, 7
@@ -16,8 +21,12 @@ def features(seed=0, zeros_prev=False):
     rng = np.random.default_rng(seed)
     aatype = rng.integers(0, 21, L).astype(np.int32)
     aatype[[2, 5]] = GLY
-    target_feat = np.concatenate([np.zeros((L, 1)), np.eye(21)[aatype]], -1).astype(np.float32)
-    residue_index = np.cumsum(rng.integers(1, 30, L)).astype(np.int32)  # gaps > 32 occur
+    target_feat = np.concatenate([np.zeros((L, 1)), np.eye(21)[aatype]], -1).astype(
+        np.float32
+    )
+    residue_index = np.cumsum(rng.integers(1, 30, L)).astype(
+        np.int32
+    )  # gaps > 32 occur
     prev_pos = 8 * rng.standard_normal((L, 37, 3))
     return dict(
         target_feat=target_feat,
@@ -31,8 +40,12 @@ def features(seed=0, zeros_prev=False):
         extra_deletion_value=rng.random((N_EXTRA, L)),
         extra_msa_mask=np.ones((N_EXTRA, L)),
         prev_pos=np.zeros_like(prev_pos) if zeros_prev else prev_pos,
-        prev_msa_first_row=np.zeros((L, 256)) if zeros_prev else rng.standard_normal((L, 256)),
-        prev_pair=np.zeros((L, L, 128)) if zeros_prev else rng.standard_normal((L, L, 128)),
+        prev_msa_first_row=np.zeros((L, 256))
+        if zeros_prev
+        else rng.standard_normal((L, 256)),
+        prev_pair=np.zeros((L, L, 128))
+        if zeros_prev
+        else rng.standard_normal((L, L, 128)),
     )
 
 
@@ -44,7 +57,9 @@ def pseudo_beta(aatype, x):
 def test_relpos_clips_to_65_bins():
     emb = InputEmbedder().double()
     ri = torch.tensor([0, 1, 40, 100])
-    torch.nn.init.eye_(emb.linear_relpos.weight)  # c_z = 128 > 65: identity on the first 65
+    torch.nn.init.eye_(
+        emb.linear_relpos.weight
+    )  # c_z = 128 > 65: identity on the first 65
     torch.nn.init.zeros_(emb.linear_relpos.bias)
     p = emb.relpos(ri)[..., :65]
     assert p.shape == (4, 4, 65)
@@ -57,7 +72,9 @@ def test_relpos_clips_to_65_bins():
 def test_recycling_bins_are_strict_and_open_ended():
     emb = RecyclingEmbedder().double()
     # distances: 0, exactly on the first edge (3.25), inside bin 0, beyond the last edge
-    x = torch.tensor([[0.0, 0, 0], [3.25, 0, 0], [0, 4.0, 0], [0, 0, 50.0]], dtype=torch.float64)
+    x = torch.tensor(
+        [[0.0, 0, 0], [3.25, 0, 0], [0, 4.0, 0], [0, 0, 50.0]], dtype=torch.float64
+    )
     d = emb.distance_bins(x)
     assert d.shape == (4, 4, 15)
     assert d[0, 0].sum() == 0 and d[0, 1].sum() == 0  # zero and on-edge: no bin
@@ -69,14 +86,24 @@ def test_recycling_embedder_adds_terms_on_the_first_pass():
     emb = RecyclingEmbedder(c_m=7, c_z=5).double()
     for p in emb.parameters():
         torch.nn.init.normal_(p)
-    m_1, z = emb(torch.zeros(3, 7, dtype=torch.float64), torch.zeros(3, 3, 5, dtype=torch.float64), torch.zeros(3, 3, dtype=torch.float64))
+    m_1, z = emb(
+        torch.zeros(3, 7, dtype=torch.float64),
+        torch.zeros(3, 3, 5, dtype=torch.float64),
+        torch.zeros(3, 3, dtype=torch.float64),
+    )
     assert torch.allclose(m_1, emb.layer_norm_m.bias.expand(3, 7))
-    assert torch.allclose(z, (emb.linear_d.bias + emb.layer_norm_z.bias).expand(3, 3, 5))
+    assert torch.allclose(
+        z, (emb.linear_d.bias + emb.layer_norm_z.bias).expand(3, 3, 5)
+    )
 
 
 def test_embedders_batched_equals_unbatched_float64():
     f = [features(s) for s in (1, 2)]
-    emb, rec, ext = InputEmbedder().double(), RecyclingEmbedder().double(), ExtraMsaEmbedder().double()
+    emb, rec, ext = (
+        InputEmbedder().double(),
+        RecyclingEmbedder().double(),
+        ExtraMsaEmbedder().double(),
+    )
 
     def run(b):
         t = {k: torch.as_tensor(np.asarray(v)) for k, v in b.items()}
@@ -96,9 +123,13 @@ def test_embedders_batched_equals_unbatched_float64():
 
 
 def test_extra_msa_feat_channels():
-    f = extra_msa_feat(torch.tensor([[0, 21]]), torch.tensor([[1.0, 0.0]]), torch.tensor([[0.5, 0.0]]))
+    f = extra_msa_feat(
+        torch.tensor([[0, 21]]), torch.tensor([[1.0, 0.0]]), torch.tensor([[0.5, 0.0]])
+    )
     assert f.shape == (1, 2, 25)
-    assert f[0, 0, 0] == 1 and f[0, 1, 21] == 1 and f[0, 0, 23] == 1 and f[0, 0, 24] == 0.5
+    assert (
+        f[0, 0, 0] == 1 and f[0, 1, 21] == 1 and f[0, 0, 23] == 1 and f[0, 0, 24] == 0.5
+    )
 
 
 # --- fidelity: DeepMind's EmbeddingsAndEvoformer with its stacks bypassed -----------------
@@ -112,12 +143,17 @@ def _embed_only(batch):
     cfg = model_config(num_evoformer=1, num_extra=1)
 
     def identity(next_f, args, kwargs, context):
-        if isinstance(context.module, modules.EvoformerIteration) and context.method_name == "__call__":
+        if (
+            isinstance(context.module, modules.EvoformerIteration)
+            and context.method_name == "__call__"
+        ):
             return kwargs["activations"] if "activations" in kwargs else args[0]
         return next_f(*args, **kwargs)
 
     with hk.intercept_methods(identity):
-        evo = modules.EmbeddingsAndEvoformer(cfg.model.embeddings_and_evoformer, cfg.model.global_config)
+        evo = modules.EmbeddingsAndEvoformer(
+            cfg.model.embeddings_and_evoformer, cfg.model.global_config
+        )
         out = evo(batch, is_training=False)
     return out, modules.create_extra_msa_feature(batch)
 
@@ -134,10 +170,15 @@ def test_embedders_match_haiku(haiku, zeros_prev):
     for module in (emb, rec, ext):
         used |= load_params(module, flat, scope, strict=False)
     # Every embedder array is used exactly once; the rest is the stacks' final Linear.
-    assert sorted(set(flat) - used) == [f"{scope}/single_activations//bias", f"{scope}/single_activations//weights"]
+    assert sorted(set(flat) - used) == [
+        f"{scope}/single_activations//bias",
+        f"{scope}/single_activations//weights",
+    ]
 
     m, z = emb(t["target_feat"], t["residue_index"], t["msa_feat"])
-    m_1, dz = rec(t["prev_msa_first_row"], t["prev_pair"], pseudo_beta(t["aatype"], t["prev_pos"]))
+    m_1, dz = rec(
+        t["prev_msa_first_row"], t["prev_pair"], pseudo_beta(t["aatype"], t["prev_pos"])
+    )
     z = z + dz
     m = torch.cat([m[:1] + m_1, m[1:]])
     assert haiku.max_abs_diff(z, out["pair"]) < 1e-4
@@ -145,8 +186,13 @@ def test_embedders_match_haiku(haiku, zeros_prev):
     assert haiku.max_abs_diff(m[0], out["msa_first_row"]) < 1e-4
 
     # The extra-MSA embedding: AF2's own feature builder and its Linear's weights.
-    f = extra_msa_feat(t["extra_msa"], t["extra_has_deletion"], t["extra_deletion_value"])
+    f = extra_msa_feat(
+        t["extra_msa"], t["extra_has_deletion"], t["extra_deletion_value"]
+    )
     assert haiku.max_abs_diff(f, extra_feat_af2) == 0
-    w, bias = flat[f"{scope}/extra_msa_activations//weights"], flat[f"{scope}/extra_msa_activations//bias"]
+    w, bias = (
+        flat[f"{scope}/extra_msa_activations//weights"],
+        flat[f"{scope}/extra_msa_activations//bias"],
+    )
     e = ext(t["extra_msa"], t["extra_has_deletion"], t["extra_deletion_value"])
     assert haiku.max_abs_diff(e, np.asarray(extra_feat_af2) @ w + bias) < 1e-4

@@ -6,7 +6,12 @@ import pytest
 import torch
 from trunk_inputs import trunk_inputs
 
-from reference.evoformer import EvoformerBlock, EvoformerStack, ExtraMsaBlock, ExtraMsaStack
+from reference.evoformer import (
+    EvoformerBlock,
+    EvoformerStack,
+    ExtraMsaBlock,
+    ExtraMsaStack,
+)
 from reference.weights import WeightError, load_params, plan
 
 
@@ -23,11 +28,15 @@ def _iteration(haiku, is_extra_msa, opm_first=False):
 
     c, gc = _config(haiku, opm_first)
     name = "extra_msa_stack" if is_extra_msa else "evoformer_iteration"
-    return lambda: modules.EvoformerIteration(c, gc, is_extra_msa=is_extra_msa, name=name), name
+    return lambda: modules.EvoformerIteration(
+        c, gc, is_extra_msa=is_extra_msa, name=name
+    ), name
 
 
 def _apply(it, m, z, msa_mask, pair_mask):
-    out = it({"msa": m, "pair": z}, {"msa": msa_mask, "pair": pair_mask}, is_training=False)
+    out = it(
+        {"msa": m, "pair": z}, {"msa": msa_mask, "pair": pair_mask}, is_training=False
+    )
     return out["msa"], out["pair"]
 
 
@@ -64,8 +73,12 @@ def _stacked(haiku, is_extra_msa, n_block, inputs):
 
     class Evoformer(hk.Module):
         def __call__(self, m, z, msa_mask, pair_mask):
-            it = make()  # built outside the stacked function, as AF2 does: no extra scope
-            return layer_stack.layer_stack(n_block)(lambda m, z: _apply(it, m, z, msa_mask, pair_mask))(m, z)
+            it = (
+                make()
+            )  # built outside the stacked function, as AF2 does: no extra scope
+            return layer_stack.layer_stack(n_block)(
+                lambda m, z: _apply(it, m, z, msa_mask, pair_mask)
+            )(m, z)
 
     return haiku.run_haiku(lambda *a: Evoformer(name="evoformer")(*a), *inputs)
 
@@ -79,7 +92,10 @@ def evoformer_npz(haiku):
 
 def test_evoformer_stack_matches_haiku(haiku, evoformer_npz):
     flat, (m_out, z_out), inputs = evoformer_npz
-    assert flat["evoformer/evoformer_iteration/outer_product_mean//output_b"].shape == (2, 128)
+    assert flat["evoformer/evoformer_iteration/outer_product_mean//output_b"].shape == (
+        2,
+        128,
+    )
     ours = EvoformerStack(N_block=2)
     load_params(ours, flat, "evoformer")
     m, z = ours(*map(haiku.t32, inputs))
@@ -105,7 +121,9 @@ def test_every_parameter_and_every_array_mapped_exactly_once(evoformer_npz):
     assert len(set(ours)) == len(ours)
     assert len(set(arrays)) == len(arrays)  # each (array, block) feeds one parameter
     assert {key for key, _ in arrays} == set(flat)
-    assert sum(p.numel() for p in stack.parameters()) == sum(v.size for v in flat.values())
+    assert sum(p.numel() for p in stack.parameters()) == sum(
+        v.size for v in flat.values()
+    )
     assert load_params(stack, flat, "evoformer") == set(flat)  # strict
 
 
@@ -115,14 +133,25 @@ def test_loading_is_strict(evoformer_npz):
     del missing["evoformer/evoformer_iteration/msa_transition/transition1//bias"]
     with pytest.raises(WeightError, match="transition1//bias"):
         load_params(EvoformerStack(N_block=2), missing, "evoformer")
-    extra = {**flat, "evoformer/evoformer_iteration/unknown//w": np.zeros(2, np.float32)}
+    extra = {
+        **flat,
+        "evoformer/evoformer_iteration/unknown//w": np.zeros(2, np.float32),
+    }
     with pytest.raises(WeightError, match="unknown"):
         load_params(EvoformerStack(N_block=2), extra, "evoformer")
     with pytest.raises(WeightError, match="blocks"):
         load_params(EvoformerStack(N_block=3), flat, "evoformer")
 
 
-SMALL = dict(c_hidden_msa_att=3, N_head_msa=2, c_hidden_opm=3, c_hidden_mul=5, c_hidden_pair_att=3, N_head_pair=2, n_transition=2)
+SMALL = dict(
+    c_hidden_msa_att=3,
+    N_head_msa=2,
+    c_hidden_opm=3,
+    c_hidden_mul=5,
+    c_hidden_pair_att=3,
+    N_head_pair=2,
+    n_transition=2,
+)
 
 
 def _small_inputs(seed=4):
@@ -139,7 +168,10 @@ def test_block_chunked_equals_unchunked(cls, chunk_size):
 
 
 def test_stacks_batched_equal_unbatched():
-    stack, extra = EvoformerStack(2, 6, 4, **SMALL).double(), ExtraMsaStack(2, 6, 4, **SMALL).double()
+    stack, extra = (
+        EvoformerStack(2, 6, 4, **SMALL).double(),
+        ExtraMsaStack(2, 6, 4, **SMALL).double(),
+    )
     one, two = _small_inputs(4), _small_inputs(5)
     batched = [torch.stack(pair) for pair in zip(one, two)]
     m, z = stack(*batched, chunk_size=2)

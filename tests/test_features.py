@@ -12,12 +12,12 @@ from reference.features import (
     AATYPE_LOOKUP,
     build_features,
     deduplicate_msa,
-    encode,
-    make_msa_features,
     deletion_value,
+    encode,
     extra_msa_feat,
     hhblits_profile,
     make_msa_feat,
+    make_msa_features,
     make_sequence_features,
     pad_rows,
     target_feat,
@@ -239,8 +239,12 @@ def test_nearest_neighbor_rule_by_hand():
 def test_summarize_clusters_equals_af2(af2_steps):
     p, q, _ = af2_steps
     profile, deletion_mean = summarize_clusters(
-        t(p["msa"]).long(), t(p["msa_mask"]), t(p["deletion_matrix"]),
-        t(p["extra_msa"]).long(), t(p["extra_msa_mask"]), t(p["extra_deletion_matrix"]),
+        t(p["msa"]).long(),
+        t(p["msa_mask"]),
+        t(p["deletion_matrix"]),
+        t(p["extra_msa"]).long(),
+        t(p["extra_msa_mask"]),
+        t(p["extra_deletion_matrix"]),
         t(q["extra_cluster_assignment"]).long(),
     )
     assert np.array_equal(profile.numpy(), q["cluster_profile"])
@@ -263,7 +267,9 @@ def test_summarize_clusters_float64_and_empty():
 def test_msa_feat_equals_af2(af2_steps):
     _, _, p = af2_steps
     ours = make_msa_feat(
-        t(p["msa"]).long(), t(p["deletion_matrix"]), t(p["cluster_profile"]),
+        t(p["msa"]).long(),
+        t(p["deletion_matrix"]),
+        t(p["cluster_profile"]),
         t(p["cluster_deletion_mean"]),
     )
     theirs = t(p["msa_feat"])
@@ -271,8 +277,11 @@ def test_msa_feat_equals_af2(af2_steps):
     exact = [*range(0, 24), *range(25, 48)]  # one-hots, has_deletion, profile
     assert torch.equal(ours[..., exact], theirs[..., exact])
     assert (ours - theirs).abs().max() < 1e-6  # atan: float32 round-off only
-    assert torch.allclose(deletion_value(t(p["extra_deletion_matrix"])),
-                          t(p["extra_deletion_value"]), atol=1e-6)
+    assert torch.allclose(
+        deletion_value(t(p["extra_deletion_matrix"])),
+        t(p["extra_deletion_value"]),
+        atol=1e-6,
+    )
 
 
 def test_extra_msa_feat_layout():
@@ -351,8 +360,9 @@ def test_masked_msa_statistics():
     replaced = bert_msa[chosen]
     assert abs((replaced == 22).float().mean() - 0.7) < 0.02
     # unchanged: 10% "same" + uniform and profile draws that hit the same class
-    expected_same = (bert_probabilities(msa, profile)[chosen].gather(
-        -1, msa[chosen][:, None]).mean())
+    expected_same = (
+        bert_probabilities(msa, profile)[chosen].gather(-1, msa[chosen][:, None]).mean()
+    )
     assert abs((replaced == msa[chosen]).float().mean() - expected_same) < 0.02
     # the replacements follow bert_probabilities: 23 class frequencies within 0.01
     expected = bert_probabilities(msa, profile)[chosen].mean(0)
@@ -401,8 +411,14 @@ def test_build_features_small_msa_padding():
     assert f["residue_index"][0].tolist() == list(range(6))
     assert torch.equal(f["target_feat"][0], target_feat(f["aatype"][0]))
     # without dedup: 6 rows = 3 clusters + 3 extra; 2 padded extra rows: 'A', mask 0
-    f = build_features(a3m, num_recycle=0, max_msa_clusters=3, max_extra_msa=5,
-                       generator=g(), deduplicate=False)
+    f = build_features(
+        a3m,
+        num_recycle=0,
+        max_msa_clusters=3,
+        max_extra_msa=5,
+        generator=g(),
+        deduplicate=False,
+    )
     assert f["extra_msa_mask"][0, :3].min() == 1
     assert f["extra_msa_mask"][0, 3:].max() == 0
     assert (f["extra_msa"][0, 3:] == 0).all()
@@ -431,8 +447,14 @@ def test_build_features_real_msa(tautomerase):
     # profiles sum to 1; 10.5% of cluster positions are mask tokens on average
     assert torch.allclose(f["msa_feat"][..., 25:48].sum(-1), torch.ones(()), atol=1e-5)
     assert abs(f["msa_feat"][..., 22].mean() - 0.105) < 0.02
-    as_float64 = build_features(tautomerase, num_recycle=0, max_msa_clusters=8,
-                                max_extra_msa=8, generator=g(), dtype=torch.float64)
+    as_float64 = build_features(
+        tautomerase,
+        num_recycle=0,
+        max_msa_clusters=8,
+        max_extra_msa=8,
+        generator=g(),
+        dtype=torch.float64,
+    )
     assert as_float64["msa_feat"].dtype == torch.float64
 
 
@@ -448,15 +470,30 @@ def test_build_features_matches_af2_layout(af2, tautomerase):
     msa, deletions = af2_raw_msa(af2, tautomerase)
     hhblits_order = np.argsort(af2["rc"].MAP_HHBLITS_AATYPE_TO_OUR_AATYPE)
     raw = af2["pipeline"].make_sequence_features(tautomerase.query, "q", 59)
-    raw.update(msa=hhblits_order[msa].astype(np.int32), deletion_matrix_int=deletions,
-               num_alignments=np.full(59, len(msa), np.int32))
+    raw.update(
+        msa=hhblits_order[msa].astype(np.int32),
+        deletion_matrix_int=deletions,
+        num_alignments=np.full(59, len(msa), np.int32),
+    )
     theirs = features.np_example_to_features(raw, cfg, random_seed=0)
-    ours = build_features(tautomerase, num_recycle=1, max_msa_clusters=128,
-                          max_extra_msa=256, generator=g(), deduplicate=False)
+    ours = build_features(
+        tautomerase,
+        num_recycle=1,
+        max_msa_clusters=128,
+        max_extra_msa=256,
+        generator=g(),
+        deduplicate=False,
+    )
     for key in KEYS:
         assert tuple(ours[key].shape) == theirs[key].shape, key
-    for key in ("aatype", "residue_index", "seq_mask", "target_feat", "msa_mask",
-                "extra_msa_mask"):
+    for key in (
+        "aatype",
+        "residue_index",
+        "seq_mask",
+        "target_feat",
+        "msa_mask",
+        "extra_msa_mask",
+    ):
         assert np.array_equal(ours[key].numpy(), theirs[key]), key
     for channel, tol in ((22, 0.02), (21, 0.03), (23, 0.03)):
         a = ours["msa_feat"][..., channel].mean()
@@ -490,26 +527,42 @@ def test_one_pass_equals_af2_given_its_choices(af2, tautomerase, monkeypatch):
     msa, deletions = af2_raw_msa(af2, tautomerase)
     raw = af2["pipeline"].make_sequence_features(tautomerase.query, "q", 59)
     hhblits_order = np.argsort(af2["rc"].MAP_HHBLITS_AATYPE_TO_OUR_AATYPE)
-    raw.update(msa=hhblits_order[msa].astype(np.int32), deletion_matrix_int=deletions,
-               num_alignments=np.full(59, len(msa), np.int32))
+    raw.update(
+        msa=hhblits_order[msa].astype(np.int32),
+        deletion_matrix_int=deletions,
+        num_alignments=np.full(59, len(msa), np.int32),
+    )
     processed = af2_features.np_example_to_features(raw, cfg, random_seed=5)
     theirs = {k: v[0] for k, v in processed.items()}
     assert len(shuffles) == 2
 
     order = torch.from_numpy(np.concatenate([[0], shuffles[0]])).long()
     bert_msa = t(theirs["msa_feat"][:, :, :23]).argmax(-1)
-    monkeypatch.setattr(ours_module, "sample_msa_indices",
-                        lambda *_: (order[:num_clusters], order[num_clusters:]))
-    monkeypatch.setattr(ours_module, "make_masked_msa",
-                        lambda *_: (bert_msa, t(theirs["bert_mask"])))
-    monkeypatch.setattr(ours_module, "crop_extra_indices",
-                        lambda *_: torch.from_numpy(shuffles[1][:num_extra]).long())
-    ours = ours_module.sample_msa_features(
-        t(msa).long(), t(deletions).float(), hhblits_profile(t(msa).long()), g(),
-        num_clusters, num_extra,
+    monkeypatch.setattr(
+        ours_module,
+        "sample_msa_indices",
+        lambda *_: (order[:num_clusters], order[num_clusters:]),
     )
-    assert torch.equal(bert_msa, t(theirs["true_msa"]).long().where(
-        t(theirs["bert_mask"]) == 0, bert_msa))  # BERT changed only masked positions
+    monkeypatch.setattr(
+        ours_module, "make_masked_msa", lambda *_: (bert_msa, t(theirs["bert_mask"]))
+    )
+    monkeypatch.setattr(
+        ours_module,
+        "crop_extra_indices",
+        lambda *_: torch.from_numpy(shuffles[1][:num_extra]).long(),
+    )
+    ours = ours_module.sample_msa_features(
+        t(msa).long(),
+        t(deletions).float(),
+        hhblits_profile(t(msa).long()),
+        g(),
+        num_clusters,
+        num_extra,
+    )
+    assert torch.equal(
+        bert_msa,
+        t(theirs["true_msa"]).long().where(t(theirs["bert_mask"]) == 0, bert_msa),
+    )  # BERT changed only masked positions
     for key in ("msa_mask", "extra_msa", "extra_has_deletion", "extra_msa_mask"):
         assert np.array_equal(ours[key].numpy(), theirs[key]), key
     exact = [*range(0, 24), *range(25, 48)]

@@ -22,7 +22,9 @@ def synthetic_features(seed=0, passes=PASSES, pad_rows=True):
     extra_mask = np.ones((N_EXTRA, L), np.float32)
     if pad_rows:
         msa_mask[-1], extra_mask[-3:] = 0, 0
-    msa_feat = rng.random((passes, N_CLUST, L, 49)).astype(np.float32) * msa_mask[..., None]
+    msa_feat = (
+        rng.random((passes, N_CLUST, L, 49)).astype(np.float32) * msa_mask[..., None]
+    )
     extra_msa = rng.integers(0, 22, (passes, N_EXTRA, L)) * (extra_mask > 0)
     f = {
         "aatype": aatype,
@@ -36,8 +38,18 @@ def synthetic_features(seed=0, passes=PASSES, pad_rows=True):
         "extra_deletion_value": rng.random((passes, N_EXTRA, L)) * extra_mask,
         "extra_msa_mask": extra_mask,
     }
-    same = ("aatype", "residue_index", "seq_mask", "target_feat", "msa_mask", "extra_msa_mask")
-    f = {k: np.broadcast_to(v, (passes,) + v.shape) if k in same else v for k, v in f.items()}
+    same = (
+        "aatype",
+        "residue_index",
+        "seq_mask",
+        "target_feat",
+        "msa_mask",
+        "extra_msa_mask",
+    )
+    f = {
+        k: np.broadcast_to(v, (passes,) + v.shape) if k in same else v
+        for k, v in f.items()
+    }
     return to_tensors(f)
 
 
@@ -46,7 +58,9 @@ def tiny_model():
     torch.manual_seed(0)
     model = AlphaFold(tiny_config()).eval()
     with torch.no_grad():
-        for p in model.parameters():  # plain init leaves constants; make every value count
+        for (
+            p
+        ) in model.parameters():  # plain init leaves constants; make every value count
             p.add_(0.05 * torch.randn_like(p))
     return model
 
@@ -57,7 +71,11 @@ def test_forward_outputs(tiny_model):
         out = tiny_model(synthetic_features(), num_recycle=1)
     assert out["final_atom_positions"].shape == (L, 37, 3)
     assert out["final_atom_mask"].shape == (L, 37)
-    assert out["plddt"].shape == (L,) and 0 <= out["plddt"].min() and out["plddt"].max() <= 100
+    assert (
+        out["plddt"].shape == (L,)
+        and 0 <= out["plddt"].min()
+        and out["plddt"].max() <= 100
+    )
     assert out["distogram_logits"].shape == (L, L, 64)
     assert out["predicted_aligned_error"].shape == (L, L) and out["ptm"].shape == ()
     c = tiny_model.config
@@ -75,11 +93,16 @@ def test_recycling_loop_equals_passes_by_hand(tiny_model):
         out = tiny_model(f, num_recycle=1)
         first = tiny_model.forward_pass({k: v[0] for k, v in f.items()})
         zeros = tiny_model.initial_prev({k: v[0] for k, v in f.items()})
-        assert torch.equal(tiny_model.forward_pass({k: v[0] for k, v in f.items()}, zeros)["pair"], first["pair"])
+        assert torch.equal(
+            tiny_model.forward_pass({k: v[0] for k, v in f.items()}, zeros)["pair"],
+            first["pair"],
+        )
         second = tiny_model.forward_pass({k: v[1] for k, v in f.items()}, first["prev"])
     for k in ("final_atom_positions", "plddt", "pair"):
         torch.testing.assert_close(out[k], second[k], rtol=0, atol=0)
-    assert not torch.allclose(first["pair"], second["pair"])  # recycling changes the result
+    assert not torch.allclose(
+        first["pair"], second["pair"]
+    )  # recycling changes the result
 
 
 def test_pass_slicing(tiny_model):
@@ -122,7 +145,10 @@ def test_bf16_trunk_keeps_fp32_outputs(tiny_model):
 def test_float64(tiny_model):
     model = AlphaFold(tiny_config()).double()
     model.load_state_dict(tiny_model.state_dict())
-    f = {k: v[0].double() if v.is_floating_point() else v[0] for k, v in synthetic_features().items()}
+    f = {
+        k: v[0].double() if v.is_floating_point() else v[0]
+        for k, v in synthetic_features().items()
+    }
     with torch.no_grad():
         out = model.forward_pass(f)
     assert out["final_atom_positions"].dtype == torch.float64
@@ -134,7 +160,9 @@ def test_trunk_matches_haiku(haiku):
     from alphafold.model import modules
 
     cfg = haiku.model_config("model_3_ptm", num_evoformer=2, num_extra=1)
-    f = {k: v[1].numpy() for k, v in synthetic_features(seed=4).items()}  # pass 1's slice
+    f = {
+        k: v[1].numpy() for k, v in synthetic_features(seed=4).items()
+    }  # pass 1's slice
     f["seq_mask"] = f["seq_mask"].copy()
     f["seq_mask"][-1] = 0  # a masked residue, masked everywhere
     for k in ("msa_mask", "extra_msa_mask"):
@@ -147,16 +175,29 @@ def test_trunk_matches_haiku(haiku):
     }
 
     def fn(batch):
-        evo = modules.EmbeddingsAndEvoformer(cfg.model.embeddings_and_evoformer, cfg.model.global_config)
+        evo = modules.EmbeddingsAndEvoformer(
+            cfg.model.embeddings_and_evoformer, cfg.model.global_config
+        )
         return evo(batch, is_training=False)
 
     from af2_full_model import run_jitted
 
-    batch = {k: np.asarray(v, np.float32) if np.asarray(v).dtype.kind == "f" else np.asarray(v, np.int32) for k, v in {**f, **prev}.items()}
+    batch = {
+        k: np.asarray(v, np.float32)
+        if np.asarray(v).dtype.kind == "f"
+        else np.asarray(v, np.int32)
+        for k, v in {**f, **prev}.items()
+    }
     flat, out = run_jitted(fn, batch)
     model = AlphaFold(model_config("model_3_ptm", N_evoformer_block=2, N_extra_block=1))
     used = set()  # the trunk's parts, all in AF2's "evoformer" scope
-    for part in ("input_embedder", "recycling_embedder", "extra_msa_embedder", "extra_msa_stack", "evoformer"):
+    for part in (
+        "input_embedder",
+        "recycling_embedder",
+        "extra_msa_embedder",
+        "extra_msa_stack",
+        "evoformer",
+    ):
         used |= load_params(model.get_submodule(part), flat, "evoformer", strict=False)
     w, b = (f"evoformer/single_activations//{n}" for n in ("weights", "bias"))
     with torch.no_grad():
@@ -194,9 +235,15 @@ def test_full_model_matches_haiku(af2_case, haiku):
     h = af2_case["haiku"]
     sm = h["structure_module"]
     assert torch.equal(out["final_atom_mask"], haiku.t32(sm["final_atom_mask"]))
-    assert haiku.max_abs_diff(out["final_atom_positions"], sm["final_atom_positions"]) < 1e-3
+    assert (
+        haiku.max_abs_diff(out["final_atom_positions"], sm["final_atom_positions"])
+        < 1e-3
+    )
     assert haiku.max_abs_diff(out["plddt"], h["plddt"]) < 1e-3
-    assert haiku.max_abs_diff(out["predicted_aligned_error"], h["predicted_aligned_error"]) < 1e-3
+    assert (
+        haiku.max_abs_diff(out["predicted_aligned_error"], h["predicted_aligned_error"])
+        < 1e-3
+    )
     assert haiku.max_abs_diff(out["ptm"], h["ptm"]) < 1e-4
     assert haiku.max_abs_diff(out["distogram_logits"], h["distogram"]["logits"]) < 1e-3
     rep = h["representations"]

@@ -25,7 +25,9 @@ def test_row_attention_matches_haiku(haiku):
     m, z, msa_mask, _ = trunk_inputs(0)
 
     def fn(m, z, msa_mask):
-        mod = modules.MSARowAttentionWithPairBias(c.msa_row_attention_with_pair_bias, gc)
+        mod = modules.MSARowAttentionWithPairBias(
+            c.msa_row_attention_with_pair_bias, gc
+        )
         return mod(m, msa_mask, z, is_training=False)
 
     flat, out = haiku.run_haiku(fn, m, z, msa_mask)
@@ -42,7 +44,9 @@ def test_column_attention_matches_haiku(haiku):
     m, _, msa_mask, _ = trunk_inputs(1)
 
     def fn(m, msa_mask):
-        return modules.MSAColumnAttention(c.msa_column_attention, gc)(m, msa_mask, is_training=False)
+        return modules.MSAColumnAttention(c.msa_column_attention, gc)(
+            m, msa_mask, is_training=False
+        )
 
     flat, out = haiku.run_haiku(fn, m, msa_mask)
     ours = MSAColumnAttention(256, 32, 8)
@@ -73,9 +77,18 @@ def _small():
 
 def _modules():
     return {
-        "row": (MSARowAttentionWithPairBias(6, 4, 3, 2).double(), lambda mod, m, z, mask, cs: mod(m, z, mask, cs)),
-        "column": (MSAColumnAttention(6, 3, 2).double(), lambda mod, m, z, mask, cs: mod(m, mask, cs)),
-        "global": (MSAColumnGlobalAttention(6, 3, 2).double(), lambda mod, m, z, mask, cs: mod(m, mask, cs)),
+        "row": (
+            MSARowAttentionWithPairBias(6, 4, 3, 2).double(),
+            lambda mod, m, z, mask, cs: mod(m, z, mask, cs),
+        ),
+        "column": (
+            MSAColumnAttention(6, 3, 2).double(),
+            lambda mod, m, z, mask, cs: mod(m, mask, cs),
+        ),
+        "global": (
+            MSAColumnGlobalAttention(6, 3, 2).double(),
+            lambda mod, m, z, mask, cs: mod(m, mask, cs),
+        ),
     }
 
 
@@ -84,7 +97,12 @@ def _modules():
 def test_chunked_equals_unchunked(name, chunk_size):
     mod, call = _modules()[name]
     m, z, mask = _small()
-    torch.testing.assert_close(call(mod, m, z, mask, chunk_size), call(mod, m, z, mask, None), rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        call(mod, m, z, mask, chunk_size),
+        call(mod, m, z, mask, None),
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("name", ["row", "column", "global"])
@@ -94,4 +112,6 @@ def test_batched_equals_unbatched(name):
     m2, z2 = torch.stack([m, m.flip(0)]), torch.stack([z, z.transpose(0, 1)])
     mask2 = torch.stack([mask, mask.flip(0)])
     out = call(mod, m2, z2, mask2, 2)
-    torch.testing.assert_close(out[1], call(mod, m.flip(0), z.transpose(0, 1), mask.flip(0), None))
+    torch.testing.assert_close(
+        out[1], call(mod, m.flip(0), z.transpose(0, 1), mask.flip(0), None)
+    )

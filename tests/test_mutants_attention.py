@@ -3,4 +3,6 @@
 
 from mutation_harness import mutation_tests
 
-test_reference_passes, test_mutant_is_caught, test_enough_mutants = mutation_tests("attention")
+test_reference_passes, test_mutant_is_caught, test_enough_mutants = mutation_tests(
+    "attention"
+)

@@ -8,13 +8,23 @@ from mutation_harness import mutation_tests
 from grader import check, exercises
 
 test_reference_passes, test_mutant_is_caught, test_enough_mutants = mutation_tests(
-    "msa_attention", "transition", "outer_product_mean", "triangle_multiplication",
-    "triangle_attention", "evoformer",
+    "msa_attention",
+    "transition",
+    "outer_product_mean",
+    "triangle_multiplication",
+    "triangle_attention",
+    "evoformer",
 )
 
 DIRECTED = [
-    ("triangle_multiplication.TriangleMultiplicationOutgoing", "triangle_multiplication.TriangleMultiplicationIncoming"),
-    ("triangle_attention.TriangleAttentionStartingNode", "triangle_attention.TriangleAttentionEndingNode"),
+    (
+        "triangle_multiplication.TriangleMultiplicationOutgoing",
+        "triangle_multiplication.TriangleMultiplicationIncoming",
+    ),
+    (
+        "triangle_attention.TriangleAttentionStartingNode",
+        "triangle_attention.TriangleAttentionEndingNode",
+    ),
 ]
 
 

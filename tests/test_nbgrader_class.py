@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("nbgrader", reason="instructor tools: pip install -e '.[instructor]'")
+pytest.importorskip(
+    "nbgrader", reason="instructor tools: pip install -e '.[instructor]'"
+)
 
 from grader.instructor.autograde import autograde
 from grader.instructor.course import create_course, hidden_call
@@ -46,14 +48,27 @@ def _release() -> dict:
 
 
 def _with_cell(nb: dict, index: int, source: str) -> dict:
-    nb["cells"].insert(index, {"cell_type": "code", "metadata": {}, "source": source,
-                               "outputs": [], "execution_count": None, "id": "added"})
+    nb["cells"].insert(
+        index,
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": source,
+            "outputs": [],
+            "execution_count": None,
+            "id": "added",
+        },
+    )
     return nb
 
 
 def _tampered_cells(nb: dict) -> dict:
     """Deletes the add check cell and replaces the scale check with `pass`."""
-    cells = [c for c in nb["cells"] if c["metadata"]["nbgrader"]["grade_id"] != "check-mini-add"]
+    cells = [
+        c
+        for c in nb["cells"]
+        if c["metadata"]["nbgrader"]["grade_id"] != "check-mini-add"
+    ]
     for c in cells:
         if c["metadata"]["nbgrader"]["grade_id"] == "check-mini-scale":
             c["source"] = "pass"
@@ -70,7 +85,9 @@ def _colab_stripped(nb: dict) -> dict:
     return nb
 
 
-def _write(folder: Path, nb: dict | None, code: str | None, mode: str = "folder", name="x"):
+def _write(
+    folder: Path, nb: dict | None, code: str | None, mode: str = "folder", name="x"
+):
     if mode == "folder":  # Moodle-style: one folder per student
         d = folder / f"{name}_4711_assignsubmission_file_"
         (d / "student").mkdir(parents=True)
@@ -80,9 +97,13 @@ def _write(folder: Path, nb: dict | None, code: str | None, mode: str = "folder"
             (d / "student" / "mini.py").write_text(code)
     else:  # Canvas-style flat files, resubmission suffix
         if nb is not None:
-            (folder / f"{name}_123_456_Copy of {LESSON}.ipynb").write_text(json.dumps(nb))
+            (folder / f"{name}_123_456_Copy of {LESSON}.ipynb").write_text(
+                json.dumps(nb)
+            )
         if code is not None:
-            (folder / f"{name}_123_457_mini-1.py").write_text("def add(a, b):\n    return 0\n")
+            (folder / f"{name}_123_457_mini-1.py").write_text(
+                "def add(a, b):\n    return 0\n"
+            )
             (folder / f"{name}_123_458_mini-2.py").write_text(code)
 
 
@@ -132,32 +153,57 @@ def _expect(row, score, nb=None, flag=None):
 @pytest.mark.slow
 def test_a_class_is_graded_correctly_or_flagged(graded):
     rows, csv_path = graded
-    assert set(rows) == {"full", "untouched", "partial", "hardcoder", "looper", "warner",
-                         "celltamper", "patchcell", "patchimport", "colab", "pyonly"}
+    assert set(rows) == {
+        "full",
+        "untouched",
+        "partial",
+        "hardcoder",
+        "looper",
+        "warner",
+        "celltamper",
+        "patchcell",
+        "patchimport",
+        "colab",
+        "pyonly",
+    }
     _expect(rows["full"], 5, nb=5)
     _expect(rows["untouched"], 0, nb=0)
     _expect(rows["partial"], 2, nb=2)
     _expect(rows["hardcoder"], 3, nb=3)  # the hidden cases catch it
     _expect(rows["looper"], 3, nb=3, flag="timeout in notebook: mini.add")
-    assert "verify timed out" not in rows["looper"]["flags"]  # the alarm stopped it in time
+    assert (
+        "verify timed out" not in rows["looper"]["flags"]
+    )  # the alarm stopped it in time
     _expect(rows["warner"], 5, nb=5)  # stderr in a passing test cell costs nothing
     _expect(rows["celltamper"], 2, nb=2, flag="put back")  # test cells restored
-    _expect(rows["patchcell"], 0, nb=5, flag="tampering suspected: mini.add notebook 2 > verified 0")
+    _expect(
+        rows["patchcell"],
+        0,
+        nb=5,
+        flag="tampering suspected: mini.add notebook 2 > verified 0",
+    )
     _expect(rows["patchimport"], 0, nb=5, flag="changed the checker at import")
     assert "tampering suspected: mini.scale" in rows["patchimport"]["flags"]
     _expect(rows["colab"], 5, nb=5, flag="metadata restored")
     _expect(rows["pyonly"], 5, nb=5, flag="no notebook submitted")
     with csv_path.open() as f:
         table = {r["student"]: r for r in csv.DictReader(f)}
-    assert table["partial"]["mini.add"] == "2.0" and table["partial"]["mini.scale"] == "0.0"
+    assert (
+        table["partial"]["mini.add"] == "2.0"
+        and table["partial"]["mini.scale"] == "0.0"
+    )
     assert table["patchcell"]["mini.add notebook"] == "2.0"
     assert table["patchcell"]["mini.add verified"] == "0.0"
 
 
 def test_hidden_call_adds_hidden_true():
-    assert hidden_call('check.exercise("a.b", student.a.b)') == \
-        "check.exercise('a.b', student.a.b, hidden=True)"
-    assert hidden_call("x = 1\ncheck.exercise('a.b', hidden=False)").endswith("hidden=True)")
+    assert (
+        hidden_call('check.exercise("a.b", student.a.b)')
+        == "check.exercise('a.b', student.a.b, hidden=True)"
+    )
+    assert hidden_call("x = 1\ncheck.exercise('a.b', hidden=False)").endswith(
+        "hidden=True)"
+    )
 
 
 def test_student_ids_from_lms_names():
@@ -166,29 +212,49 @@ def test_student_ids_from_lms_names():
 
 
 def test_repair_restores_metadata_by_source_and_puts_back_deleted_cells():
-    release = {"cells": [
-        {"cell_type": "markdown", "source": "intro", "metadata": {"nbgrader": {"grade_id": "m"}}},
-        {"cell_type": "code", "source": "check(1)", "metadata": {"nbgrader": {"grade_id": "t1"}}},
-        {"cell_type": "code", "source": "check(2)", "metadata": {"nbgrader": {"grade_id": "t2"}}},
-    ]}
-    nb = {"cells": [
-        {"cell_type": "markdown", "source": ["intro"], "metadata": {}},
-        {"cell_type": "code", "source": "mine = 1", "metadata": {}},
-        {"cell_type": "code", "source": "check(2)", "metadata": {}},
-    ]}
+    release = {
+        "cells": [
+            {
+                "cell_type": "markdown",
+                "source": "intro",
+                "metadata": {"nbgrader": {"grade_id": "m"}},
+            },
+            {
+                "cell_type": "code",
+                "source": "check(1)",
+                "metadata": {"nbgrader": {"grade_id": "t1"}},
+            },
+            {
+                "cell_type": "code",
+                "source": "check(2)",
+                "metadata": {"nbgrader": {"grade_id": "t2"}},
+            },
+        ]
+    }
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["intro"], "metadata": {}},
+            {"cell_type": "code", "source": "mine = 1", "metadata": {}},
+            {"cell_type": "code", "source": "check(2)", "metadata": {}},
+        ]
+    }
     out, flags = repair(nb, release)
     ids = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in out["cells"]]
     assert ids == ["m", "t1", None, "t2"]
-    assert flags == ["nbgrader metadata restored on 2 cells",
-                     "1 deleted/unrecognised released cells put back"]
+    assert flags == [
+        "nbgrader metadata restored on 2 cells",
+        "1 deleted/unrecognised released cells put back",
+    ]
 
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (ROOT / "tutorials" / "01_features.ipynb").exists(),
-                    reason="lesson 1 not built: python -m grader build")
+@pytest.mark.skipif(
+    not (ROOT / "tutorials" / "01_features.ipynb").exists(),
+    reason="lesson 1 not built: python -m grader build",
+)
 def test_lesson_1_class(tmp_path):
     """The real Lesson 1: reference code as the student's gets full marks (also from a
     Colab-stripped notebook), one module left as a stub loses exactly its exercises."""
@@ -197,10 +263,15 @@ def test_lesson_1_class(tmp_path):
     info = json.loads((course / "course.json").read_text())
     points = info["lessons"]["01_features"]
     modules = sorted({n.split(".")[0] for n in points})
-    release = json.loads((course / "release" / "01_features" / "01_features.ipynb").read_text())
+    release = json.loads(
+        (course / "release" / "01_features" / "01_features.ipynb").read_text()
+    )
     subs = tmp_path / "subs"
-    for name, nb, stub in [("full", release, None), ("colab", _colab_stripped(json.loads(json.dumps(release))), None),
-                           ("partial", release, "msa_clustering")]:
+    for name, nb, stub in [
+        ("full", release, None),
+        ("colab", _colab_stripped(json.loads(json.dumps(release))), None),
+        ("partial", release, "msa_clustering"),
+    ]:
         (subs / name / "student").mkdir(parents=True)
         (subs / name / "01_features.ipynb").write_text(json.dumps(nb))
         for m in modules:
@@ -221,6 +292,11 @@ def test_verify_command_rechecks_one_submission(graded, tmp_path):
 
     (tmp_path / "student").mkdir()
     (tmp_path / "student" / "mini.py").write_text(HALF)
-    out = subprocess.run([sys.executable, "-m", "grader", "verify", str(COURSE), str(tmp_path), LESSON],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "grader", "verify", str(COURSE), str(tmp_path), LESSON],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "PASS mini.add" in out and "FAIL mini.scale" in out

@@ -16,7 +16,9 @@ def test_outer_product_mean_matches_haiku(haiku):
     m, _, msa_mask, _ = trunk_inputs(0)
 
     def fn(m, msa_mask):
-        mod = modules.OuterProductMean(c.outer_product_mean, gc, 128, name="outer_product_mean")
+        mod = modules.OuterProductMean(
+            c.outer_product_mean, gc, 128, name="outer_product_mean"
+        )
         return mod(m, msa_mask, is_training=False)
 
     flat, out = haiku.run_haiku(fn, m, msa_mask)
@@ -28,13 +30,19 @@ def test_outer_product_mean_matches_haiku(haiku):
 
 def _small():
     m, _, msa_mask, _ = trunk_inputs(4, c_m=6)
-    return OuterProductMean(6, 5, 3).double(), torch.from_numpy(m).double(), torch.from_numpy(msa_mask).double()
+    return (
+        OuterProductMean(6, 5, 3).double(),
+        torch.from_numpy(m).double(),
+        torch.from_numpy(msa_mask).double(),
+    )
 
 
 @pytest.mark.parametrize("chunk_size", [1, 2, 5, 100])
 def test_chunked_equals_unchunked(chunk_size):
     opm, m, mask = _small()
-    torch.testing.assert_close(opm(m, mask, chunk_size), opm(m, mask), rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        opm(m, mask, chunk_size), opm(m, mask), rtol=0, atol=1e-12
+    )
 
 
 def test_masked_sequences_do_not_count_and_batching():
@@ -43,5 +51,7 @@ def test_masked_sequences_do_not_count_and_batching():
     assert out.shape == (7, 7, 5)
     m2 = m + 10 * (1 - mask)[..., None] * torch.randn_like(m)
     torch.testing.assert_close(opm(m2, mask), out)
-    batched = opm(torch.stack([m, m2.flip(0)]), torch.stack([mask, mask.flip(0)]), chunk_size=3)
+    batched = opm(
+        torch.stack([m, m2.flip(0)]), torch.stack([mask, mask.flip(0)]), chunk_size=3
+    )
     torch.testing.assert_close(batched[1], out)

@@ -13,13 +13,22 @@ from reference import plots
 
 def test_import_draws_nothing():
     code = "import sys, reference.plots; print('matplotlib.pyplot' in sys.modules, 'py3Dmol' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.split() == ["False", "False"]
 
 
 @pytest.mark.parametrize(
     "value, colour",
-    [(95, "#0053D6"), (90.5, "#0053D6"), (80, "#65CBF3"), (60, "#FFDB13"), (49.9, "#FF7D45"), (0, "#FF7D45")],
+    [
+        (95, "#0053D6"),
+        (90.5, "#0053D6"),
+        (80, "#65CBF3"),
+        (60, "#FFDB13"),
+        (49.9, "#FF7D45"),
+        (0, "#FF7D45"),
+    ],
 )
 def test_plddt_bands(value, colour):
     assert plots.plddt_colour(value) == colour
@@ -32,7 +41,13 @@ def test_plot_plddt(tmp_path):
     ax = fig.axes[0]
     assert ax.get_ylim() == (0, 100) and ax.get_ylabel() == "pLDDT"
     dots = ax.collections[0].get_facecolors()
-    assert [to_hex(c).upper() for c in dots] == ["#0053D6", "#65CBF3", "#FFDB13", "#FF7D45", "#0053D6"]
+    assert [to_hex(c).upper() for c in dots] == [
+        "#0053D6",
+        "#65CBF3",
+        "#FFDB13",
+        "#FF7D45",
+        "#0053D6",
+    ]
     fig.savefig(tmp_path / "plddt.png")
     assert (tmp_path / "plddt.png").stat().st_size > 1000
 
@@ -42,7 +57,10 @@ def test_plot_pae_square_with_unit(tmp_path):
     pae[0, 6] = 0.0  # aligned on residue 1, scoring residue 7: row 1, column 7
     fig = plots.plot_pae(pae, max_pae=31.75)
     ax, cbar = fig.axes
-    assert ax.get_xlabel() == "residue j (scored)" and ax.get_ylabel() == "residue i (aligned)"
+    assert (
+        ax.get_xlabel() == "residue j (scored)"
+        and ax.get_ylabel() == "residue i (aligned)"
+    )
     assert ax.get_aspect() == 1.0
     assert "Å" in cbar.get_ylabel()
     image = ax.images[0]
@@ -60,7 +78,9 @@ def test_plot_msa_coverage_strings_and_ints():
     fig2 = plots.plot_msa_coverage(ints)
     np.testing.assert_array_equal(fig2.axes[1].lines[0].get_ydata(), depth)
     image = fig.axes[0].images[0].get_array()
-    np.testing.assert_allclose(image[0], [1, 1, 1, 1])  # the query, identity 1, sorted first
+    np.testing.assert_allclose(
+        image[0], [1, 1, 1, 1]
+    )  # the query, identity 1, sorted first
 
 
 def test_show_structure_colours_by_plddt():

@@ -8,7 +8,9 @@ import pytest
 from reference import protein_io
 from reference import residue_constants as rc
 
-Bio_PDB = pytest.importorskip("Bio.PDB", reason="biopython is needed to read structures back")
+Bio_PDB = pytest.importorskip(
+    "Bio.PDB", reason="biopython is needed to read structures back"
+)
 
 
 def _structure(seed=0):
@@ -16,7 +18,11 @@ def _structure(seed=0):
     rng = np.random.default_rng(seed)
     seq = "MGW"
     aatype = np.array([rc.restypes.index(a) for a in seq])
-    atoms = ["N CA C O CB CG SD CE", "N CA C O", "N CA C O CB CG CD1 CD2 NE1 CE2 CE3 CZ2 CZ3 CH2"]
+    atoms = [
+        "N CA C O CB CG SD CE",
+        "N CA C O",
+        "N CA C O CB CG CD1 CD2 NE1 CE2 CE3 CZ2 CZ3 CH2",
+    ]
     mask = np.zeros((3, 37), np.float32)
     for i, names in enumerate(atoms):
         for atom in names.split():
@@ -39,7 +45,10 @@ def _expected(pos, mask, aatype, plddt):
     for i, t in enumerate(aatype):
         for a, name in enumerate(rc.atom_types):
             if mask[i, a]:
-                exp[(rc.restype_1to3[rc.restypes[t]], i + 1, name)] = (pos[i, a], plddt[i])
+                exp[(rc.restype_1to3[rc.restypes[t]], i + 1, name)] = (
+                    pos[i, a],
+                    plddt[i],
+                )
     return exp
 
 
@@ -81,7 +90,12 @@ def test_pdb_column_layout():
 def test_pdb_accepts_torch_and_checks_shapes():
     torch = pytest.importorskip("torch")
     pos, mask, aatype, plddt = _structure()
-    text = protein_io.to_pdb(torch.from_numpy(pos), torch.from_numpy(mask), torch.from_numpy(aatype), torch.from_numpy(plddt))
+    text = protein_io.to_pdb(
+        torch.from_numpy(pos),
+        torch.from_numpy(mask),
+        torch.from_numpy(aatype),
+        torch.from_numpy(plddt),
+    )
     assert text == protein_io.to_pdb(pos, mask, aatype, plddt)
     with pytest.raises(ValueError, match="atom_positions"):
         protein_io.to_pdb(pos[:, :14], mask, aatype)
@@ -90,7 +104,9 @@ def test_pdb_accepts_torch_and_checks_shapes():
 def test_scores_json_and_npz(tmp_path):
     rng = np.random.default_rng(1)
     plddt, pae = rng.uniform(0, 100, 7), rng.uniform(0, 31.75, (7, 7))
-    json_path, npz_path = protein_io.save_scores(tmp_path / "scores", plddt, ptm=0.61234, pae=pae, max_pae=31.75)
+    json_path, npz_path = protein_io.save_scores(
+        tmp_path / "scores", plddt, ptm=0.61234, pae=pae, max_pae=31.75
+    )
     record = json.loads(json_path.read_text())
     assert set(record) == {"plddt", "ptm", "pae", "max_pae"}
     np.testing.assert_allclose(record["plddt"], plddt, atol=5e-3)
@@ -103,8 +119,12 @@ def test_scores_json_and_npz(tmp_path):
 
 def test_mmcif_numbering_and_block_name():
     pos, mask, aatype, plddt = _structure()
-    text = protein_io.to_mmcif(pos, mask, aatype, plddt, residue_index=[10, 11, 12], name="my protein")
+    text = protein_io.to_mmcif(
+        pos, mask, aatype, plddt, residue_index=[10, 11, 12], name="my protein"
+    )
     assert text.startswith("data_my_protein\n")
     first_atom = next(line for line in text.splitlines() if line.startswith("ATOM"))
     fields = first_atom.split()
-    assert fields[8] == "1" and fields[15] == "10"  # label_seq_id sequential, auth_seq_id the given number
+    assert (
+        fields[8] == "1" and fields[15] == "10"
+    )  # label_seq_id sequential, auth_seq_id the given number

@@ -9,7 +9,9 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_readme_algorithm_table_is_current():
     text = README.read_text()
-    assert algorithm_table.render(text) == text, "stale table: run python -m grader.algorithm_table"
+    assert algorithm_table.render(text) == text, (
+        "stale table: run python -m grader.algorithm_table"
+    )
 
 
 def test_table_lists_the_core_algorithms():

@@ -8,7 +8,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _pip_lines(lines):
-    return sorted(l.strip() for l in lines if l.strip() and not l.strip().startswith("#"))
+    return sorted(
+        l.strip() for l in lines if l.strip() and not l.strip().startswith("#")
+    )
 
 
 def test_environment_yml_agrees_with_requirements():

@@ -6,8 +6,14 @@ import pytest
 import torch
 from trunk_inputs import trunk_inputs
 
-from reference.triangle_attention import TriangleAttentionEndingNode, TriangleAttentionStartingNode
-from reference.triangle_multiplication import TriangleMultiplicationIncoming, TriangleMultiplicationOutgoing
+from reference.triangle_attention import (
+    TriangleAttentionEndingNode,
+    TriangleAttentionStartingNode,
+)
+from reference.triangle_multiplication import (
+    TriangleMultiplicationIncoming,
+    TriangleMultiplicationOutgoing,
+)
 from reference.weights import load_params
 
 OURS = {
@@ -31,7 +37,11 @@ def _haiku_run(haiku, name):
     c, gc = cfg.model.embeddings_and_evoformer.evoformer, cfg.model.global_config
     _, z, _, pair_mask = trunk_inputs(0)
     pair_mask[2, 4] = 0  # one more masked edge, not symmetric
-    cls = modules.TriangleMultiplication if "multiplication" in name else modules.TriangleAttention
+    cls = (
+        modules.TriangleMultiplication
+        if "multiplication" in name
+        else modules.TriangleAttention
+    )
 
     def fn(z, pair_mask):
         return cls(c[name], gc, name=name)(z, pair_mask, is_training=False)
@@ -47,7 +57,9 @@ def test_triangle_matches_haiku_and_not_the_other_variant(haiku, name):
     load_params(ours, flat, name)
     assert haiku.max_abs_diff(ours(z, pair_mask), out) < 1e-4
     other = OURS[OTHER[name]](128)
-    load_params(other, {k.replace(name, OTHER[name]): v for k, v in flat.items()}, OTHER[name])
+    load_params(
+        other, {k.replace(name, OTHER[name]): v for k, v in flat.items()}, OTHER[name]
+    )
     assert haiku.max_abs_diff(other(z, pair_mask), out) > 1e-2
 
 
@@ -57,12 +69,16 @@ def _small(seed=5):
     return torch.from_numpy(z).double(), torch.from_numpy(pair_mask).double()
 
 
-@pytest.mark.parametrize("cls", [TriangleAttentionStartingNode, TriangleAttentionEndingNode])
+@pytest.mark.parametrize(
+    "cls", [TriangleAttentionStartingNode, TriangleAttentionEndingNode]
+)
 @pytest.mark.parametrize("chunk_size", [1, 3, 100])
 def test_triangle_attention_chunked_equals_unchunked(cls, chunk_size):
     att = cls(6, 3, 2).double()
     z, mask = _small()
-    torch.testing.assert_close(att(z, mask, chunk_size), att(z, mask), rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        att(z, mask, chunk_size), att(z, mask), rtol=0, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("name", list(OURS))

@@ -21,15 +21,17 @@ from reference.weights import (
 
 def _layout(haiku, name, num_evoformer, num_extra, templates):
     """{key: shape} of DeepMind's file for ``name`` (from the haiku model, no arrays made)."""
+    import haiku as hk
     import jax
     from af2_full_model import af2_config, processed_features, zero_prev
     from alphafold.model import modules
-    import haiku as hk
 
     cfg = af2_config(name, num_evoformer, num_extra)
     evo = cfg.model.embeddings_and_evoformer
     evo.template.enabled = evo.template.embed_torsion_angles = templates
-    feats = processed_features(af2_config())  # the data config of a model without templates
+    feats = processed_features(
+        af2_config()
+    )  # the data config of a model without templates
     L, T = feats["aatype"].shape[1], 2
     batch = {k: v[:1] for k, v in feats.items()}
     batch["prev"] = zero_prev(L)
@@ -61,8 +63,14 @@ def full_layout(haiku):
 @pytest.mark.crosscheck
 def test_full_file_maps_every_array_and_parameter_exactly_once(full_layout):
     arrays = _zeros(full_layout)
-    assert infer_model_sizes(arrays) == {"N_evoformer_block": 48, "N_extra_block": 4, "ptm": True}
-    model = AlphaFold.from_params(arrays)  # strict: raises on any unmapped key or parameter
+    assert infer_model_sizes(arrays) == {
+        "N_evoformer_block": 48,
+        "N_extra_block": 4,
+        "ptm": True,
+    }
+    model = AlphaFold.from_params(
+        arrays
+    )  # strict: raises on any unmapped key or parameter
     used = load_alphafold_params(model, arrays)
 
     ignored = {k for k in arrays if any(k.startswith(p) for p in IGNORED_PREFIXES)}
@@ -119,7 +127,10 @@ def test_tiny_roundtrip_and_errors(tmp_path):
     with pytest.raises(WeightError, match="preprocess_1d//bias"):
         load_alphafold_params(model, missing)
 
-    extra = {**arrays, "alphafold/alphafold_iteration/evoformer/unknown//w": np.zeros(3)}
+    extra = {
+        **arrays,
+        "alphafold/alphafold_iteration/evoformer/unknown//w": np.zeros(3),
+    }
     with pytest.raises(WeightError, match="unknown//w"):
         load_alphafold_params(model, extra)
 

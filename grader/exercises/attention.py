@@ -19,7 +19,9 @@ LESSON = 2
 ATOL, RTOL = 1e-7, 1e-5  # masked logits are ~1e9: summation order costs ~1e-7
 
 
-def padded_mask(seed: int, *shape: int, p_keep: float = 0.7, pad_last: int = 1) -> torch.Tensor:
+def padded_mask(
+    seed: int, *shape: int, p_keep: float = 0.7, pad_last: int = 1
+) -> torch.Tensor:
     """float64 0/1 mask [*, A, B]: random holes, the last ``pad_last`` entries of the last
     axis masked everywhere (padding residues), the first entry kept."""
     m = (rng(seed).random(shape) < p_keep).astype(np.float64)
@@ -38,7 +40,9 @@ def variant(get_cls, forward=None, **methods):
 
     def make(*args, **kwargs):
         cls = get_cls()
-        return type(cls.__name__, (cls,), {"__module__": __name__, **methods})(*args, **kwargs)
+        return type(cls.__name__, (cls,), {"__module__": __name__, **methods})(
+            *args, **kwargs
+        )
 
     return make
 
@@ -64,7 +68,11 @@ def attend(
         x = x.unflatten(-1, split)
         return (x.transpose(-1, -2) if heads_inner else x).transpose(-2, -3)
 
-    q, k, v = heads(mha.linear_q(q_x)), heads(mha.linear_k(kv_x)), heads(mha.linear_v(kv_x))
+    q, k, v = (
+        heads(mha.linear_q(q_x)),
+        heads(mha.linear_k(kv_x)),
+        heads(mha.linear_v(kv_x)),
+    )
     logits = (q * mha.c**-0.5 if scale else q) @ k.transpose(-1, -2)
     if not bias_after_softmax:
         logits = sum(biases, logits)
@@ -87,7 +95,9 @@ def _ref(name: str):
 
 # --- cases ---------------------------------------------------------------------------
 def _attention_cases(hidden: bool) -> list[ModuleCase]:
-    B, Q, K, c_q, c_k, c, H, c_out = (3, 6, 4, 5, 7, 3, 2, 8) if hidden else (2, 5, 7, 6, 9, 4, 3, 11)
+    B, Q, K, c_q, c_k, c, H, c_out = (
+        (3, 6, 4, 5, 7, 3, 2, 8) if hidden else (2, 5, 7, 6, 9, 4, 3, 11)
+    )
     s = 500 if hidden else 300
     mask_bias = _ref("mask_bias")
 
@@ -99,7 +109,9 @@ def _attention_cases(hidden: bool) -> list[ModuleCase]:
         mask = padded_mask(s + 3, B, K)
         mask[-1] = 0.0  # a batch element with every key masked
         pair_bias = randn(s + 2, B, H, Q, K)
-        return (randn(s, B, Q, c_q), randn(s + 1, B, K, c_k)), {"biases": (pair_bias, mask_bias(mask)[:, None, None, :])}
+        return (randn(s, B, Q, c_q), randn(s + 1, B, K, c_k)), {
+            "biases": (pair_bias, mask_bias(mask)[:, None, None, :])
+        }
 
     def ungated_two_batch_dims():
         x = randn(s + 4, 2, B, Q, c_q)
@@ -108,8 +120,18 @@ def _attention_cases(hidden: bool) -> list[ModuleCase]:
     init = {"c_q": c_q, "c_k": c_q, "c": c, "N_head": H, "c_out": c_out}
     return [
         ModuleCase("self-attention, no bias", init, self_attention, seed=s),
-        ModuleCase("cross-attention, pair bias and mask", dict(init, c_k=c_k), cross_with_biases, seed=s + 1),
-        ModuleCase("no gate, two batch dims, mask", dict(init, gating=False), ungated_two_batch_dims, seed=s + 2),
+        ModuleCase(
+            "cross-attention, pair bias and mask",
+            dict(init, c_k=c_k),
+            cross_with_biases,
+            seed=s + 1,
+        ),
+        ModuleCase(
+            "no gate, two batch dims, mask",
+            dict(init, gating=False),
+            ungated_two_batch_dims,
+            seed=s + 2,
+        ),
     ]
 
 
@@ -123,7 +145,10 @@ def _global_cases(hidden: bool) -> list[ModuleCase]:
         return (randn(s, B, N_seq, c_in), mask), {}
 
     def two_batch_dims():
-        return (randn(s + 2, 2, B, N_seq, c_in), padded_mask(s + 3, 2, B, N_seq, pad_last=2)), {}
+        return (
+            randn(s + 2, 2, B, N_seq, c_in),
+            padded_mask(s + 3, 2, B, N_seq, pad_last=2),
+        ), {}
 
     init = {"c_in": c_in, "c": c, "N_head": H, "c_out": c_out}
     return [
@@ -140,7 +165,15 @@ def _attention_mutant(**mistake):
     return variant(lambda: _ref("Attention"), forward)
 
 
-def _global_mutant(*, masked_mean=True, key_mask=True, scale=True, softmax_dim=-1, gate="sigmoid", mean=True):
+def _global_mutant(
+    *,
+    masked_mean=True,
+    key_mask=True,
+    scale=True,
+    softmax_dim=-1,
+    gate="sigmoid",
+    mean=True,
+):
     """``GlobalAttention`` with one mistake."""
 
     def forward(self, m, mask):
@@ -149,14 +182,20 @@ def _global_mutant(*, masked_mean=True, key_mask=True, scale=True, softmax_dim=-
         q = (weights * m).sum(-2)
         if mean:
             q = q / (weights.sum(-2) + 1e-10)
-        q = self.linear_q(q).unflatten(-1, (self.N_head, self.c)) * (self.c**-0.5 if scale else 1.0)
+        q = self.linear_q(q).unflatten(-1, (self.N_head, self.c)) * (
+            self.c**-0.5 if scale else 1.0
+        )
         k, v = self.linear_k(m), self.linear_v(m)
         logits = q @ k.transpose(-1, -2)
         if key_mask:
             logits = logits + _ref("mask_bias")(mask)[..., None, :]
         o = (torch.softmax(logits, dim=softmax_dim) @ v).flatten(-2)[..., None, :]
         g = self.linear_g(m)
-        o = {"sigmoid": torch.sigmoid(g) * o, "linear": g * o, "none": o.expand(g.shape)}[gate]
+        o = {
+            "sigmoid": torch.sigmoid(g) * o,
+            "linear": g * o,
+            "none": o.expand(g.shape),
+        }[gate]
         return self.linear_o(o)
 
     return variant(lambda: _ref("GlobalAttention"), forward)
@@ -164,24 +203,57 @@ def _global_mutant(*, masked_mean=True, key_mask=True, scale=True, softmax_dim=-
 
 def _attention_mutants() -> list[Mutant]:
     return [
-        Mutant("softmax over the wrong axis: normalise over the keys (dim=-1), not the queries", _attention_mutant(softmax_dim=-2)),
-        Mutant("the logits must be scaled by 1/sqrt(c) (c = channels per head)", _attention_mutant(scale=False)),
-        Mutant("the output is gated: o = sigmoid(linear_g(q_x)) * o", _attention_mutant(gate="none")),
-        Mutant("the gate goes through a sigmoid: sigmoid(linear_g(q_x))", _attention_mutant(gate="linear")),
-        Mutant("add the biases to the logits, before the softmax, not to the weights", _attention_mutant(bias_after_softmax=True)),
-        Mutant("split the channels as (N_head, c): unflatten(-1, (N_head, c)), heads first", _attention_mutant(heads_inner=True)),
+        Mutant(
+            "softmax over the wrong axis: normalise over the keys (dim=-1), not the queries",
+            _attention_mutant(softmax_dim=-2),
+        ),
+        Mutant(
+            "the logits must be scaled by 1/sqrt(c) (c = channels per head)",
+            _attention_mutant(scale=False),
+        ),
+        Mutant(
+            "the output is gated: o = sigmoid(linear_g(q_x)) * o",
+            _attention_mutant(gate="none"),
+        ),
+        Mutant(
+            "the gate goes through a sigmoid: sigmoid(linear_g(q_x))",
+            _attention_mutant(gate="linear"),
+        ),
+        Mutant(
+            "add the biases to the logits, before the softmax, not to the weights",
+            _attention_mutant(bias_after_softmax=True),
+        ),
+        Mutant(
+            "split the channels as (N_head, c): unflatten(-1, (N_head, c)), heads first",
+            _attention_mutant(heads_inner=True),
+        ),
     ]
 
 
 def _global_mutants() -> list[Mutant]:
     return [
-        Mutant("the query is the *masked* mean: multiply m by the mask, divide by the kept count", _global_mutant(masked_mean=False)),
-        Mutant("masked sequences must be masked as keys too: add 1e9 * (mask - 1) to the logits", _global_mutant(key_mask=False)),
+        Mutant(
+            "the query is the *masked* mean: multiply m by the mask, divide by the kept count",
+            _global_mutant(masked_mean=False),
+        ),
+        Mutant(
+            "masked sequences must be masked as keys too: add 1e9 * (mask - 1) to the logits",
+            _global_mutant(key_mask=False),
+        ),
         Mutant("the query is scaled by 1/sqrt(c)", _global_mutant(scale=False)),
-        Mutant("softmax over the wrong axis: normalise over the sequences (dim=-1), not the heads", _global_mutant(softmax_dim=-2)),
-        Mutant("the output is gated per sequence: sigmoid(linear_g(m)) * o", _global_mutant(gate="none")),
+        Mutant(
+            "softmax over the wrong axis: normalise over the sequences (dim=-1), not the heads",
+            _global_mutant(softmax_dim=-2),
+        ),
+        Mutant(
+            "the output is gated per sequence: sigmoid(linear_g(m)) * o",
+            _global_mutant(gate="none"),
+        ),
         Mutant("the gate goes through a sigmoid", _global_mutant(gate="linear")),
-        Mutant("the query is the mean over the sequences, not the sum", _global_mutant(mean=False)),
+        Mutant(
+            "the query is the mean over the sequences, not the sum",
+            _global_mutant(mean=False),
+        ),
     ]
 
 
@@ -193,7 +265,12 @@ def _ref(name: str):
 
 def _mask_bias_cases(hidden: bool) -> list[Case]:
     s = 40 + hidden
-    return [Case("masks with holes and padding", lambda: ((padded_mask(s, 2, 5 + 2 * hidden, 7),), {}))]
+    return [
+        Case(
+            "masks with holes and padding",
+            lambda: ((padded_mask(s, 2, 5 + 2 * hidden, 7),), {}),
+        )
+    ]
 
 
 def _weights_inputs(seed: int, hidden: bool):
@@ -231,24 +308,65 @@ def _weights_mutant(*, dim=-1, scale=0.5, after=False):
 
 def _mask_bias_mutants() -> list[Mutant]:
     return [
-        Mutant("masked keys get a large *negative* bias: 1e9 * (mask - 1), not 1e9 * (1 - mask)", lambda mask: 1e9 * (1 - mask)),
-        Mutant("the mask is 1 where a key is kept: the bias must be 0 there, -1e9 where mask is 0", lambda mask: -1e9 * mask),
-        Mutant("use a large finite number (-1e9), not -inf: a fully masked row would give NaN", lambda mask: torch.where(mask > 0, 0.0, -torch.inf).to(mask.dtype)),
+        Mutant(
+            "masked keys get a large *negative* bias: 1e9 * (mask - 1), not 1e9 * (1 - mask)",
+            lambda mask: 1e9 * (1 - mask),
+        ),
+        Mutant(
+            "the mask is 1 where a key is kept: the bias must be 0 there, -1e9 where mask is 0",
+            lambda mask: -1e9 * mask,
+        ),
+        Mutant(
+            "use a large finite number (-1e9), not -inf: a fully masked row would give NaN",
+            lambda mask: torch.where(mask > 0, 0.0, -torch.inf).to(mask.dtype),
+        ),
     ]
 
 
 def _weights_mutants() -> list[Mutant]:
     return [
-        Mutant("softmax over the keys (last axis), not over the queries", _weights_mutant(dim=-2)),
+        Mutant(
+            "softmax over the keys (last axis), not over the queries",
+            _weights_mutant(dim=-2),
+        ),
         Mutant("scale the logits by 1/sqrt(c)", _weights_mutant(scale=0.0)),
         Mutant("scale by 1/sqrt(c), not 1/c", _weights_mutant(scale=1.0)),
-        Mutant("add the biases to the logits, before the softmax", _weights_mutant(after=True)),
+        Mutant(
+            "add the biases to the logits, before the softmax",
+            _weights_mutant(after=True),
+        ),
     ]
 
 
 EXERCISES = [
-    Exercise("attention.mask_bias", points=1, cases=_mask_bias_cases, mutants=_mask_bias_mutants()),
-    Exercise("attention.attention_weights", points=2, cases=_weights_cases, mutants=_weights_mutants(), atol=ATOL, rtol=RTOL),
-    Exercise("attention.Attention", points=3, cases=_attention_cases, mutants=_attention_mutants(), atol=ATOL, rtol=RTOL),
-    Exercise("attention.GlobalAttention", points=2, cases=_global_cases, mutants=_global_mutants(), atol=ATOL, rtol=RTOL),
+    Exercise(
+        "attention.mask_bias",
+        points=1,
+        cases=_mask_bias_cases,
+        mutants=_mask_bias_mutants(),
+    ),
+    Exercise(
+        "attention.attention_weights",
+        points=2,
+        cases=_weights_cases,
+        mutants=_weights_mutants(),
+        atol=ATOL,
+        rtol=RTOL,
+    ),
+    Exercise(
+        "attention.Attention",
+        points=3,
+        cases=_attention_cases,
+        mutants=_attention_mutants(),
+        atol=ATOL,
+        rtol=RTOL,
+    ),
+    Exercise(
+        "attention.GlobalAttention",
+        points=2,
+        cases=_global_cases,
+        mutants=_global_mutants(),
+        atol=ATOL,
+        rtol=RTOL,
+    ),
 ]

@@ -51,8 +51,12 @@ def _row_cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 540 if hidden else 340
     init = {"c_m": d["c_m"], "c_z": d["c_z"], "c": d["c"], "N_head": d["N_head"]}
     return [
-        ModuleCase("one MSA", init, lambda: (msa_inputs(s, hidden, batch=False), {}), seed=s),
-        ModuleCase("batched, masked", init, lambda: (msa_inputs(s + 3, hidden), {}), seed=s + 1),
+        ModuleCase(
+            "one MSA", init, lambda: (msa_inputs(s, hidden, batch=False), {}), seed=s
+        ),
+        ModuleCase(
+            "batched, masked", init, lambda: (msa_inputs(s + 3, hidden), {}), seed=s + 1
+        ),
     ]
 
 
@@ -60,13 +64,31 @@ def _column_cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 560 if hidden else 360
     init = {"c_m": d["c_m"], "c": d["c"], "N_head": d["N_head"]}
     return [
-        ModuleCase("one MSA", init, lambda: (msa_inputs(s, hidden, pair=False, batch=False), {}), seed=s),
-        ModuleCase("batched, masked", init, lambda: (msa_inputs(s + 3, hidden, pair=False), {}), seed=s + 1),
+        ModuleCase(
+            "one MSA",
+            init,
+            lambda: (msa_inputs(s, hidden, pair=False, batch=False), {}),
+            seed=s,
+        ),
+        ModuleCase(
+            "batched, masked",
+            init,
+            lambda: (msa_inputs(s + 3, hidden, pair=False), {}),
+            seed=s + 1,
+        ),
     ]
 
 
 # --- mutants -------------------------------------------------------------------------
-def _row_mutant(*, norm_m=True, norm_z=True, transpose_bias=False, use_mask=True, along_columns=False, **mistake):
+def _row_mutant(
+    *,
+    norm_m=True,
+    norm_z=True,
+    transpose_bias=False,
+    use_mask=True,
+    along_columns=False,
+    **mistake,
+):
     def forward(self, m, z, msa_mask, chunk_size=None):
         if norm_m:
             m = self.layer_norm_m(m)
@@ -91,51 +113,127 @@ def _column_mutant(*, transpose=True, norm=True, use_mask=True, global_attention
         if norm:
             m = self.layer_norm_m(m)
         if global_attention:
-            o = self.global_attention(m, msa_mask if use_mask else torch.ones_like(msa_mask))
+            o = self.global_attention(
+                m, msa_mask if use_mask else torch.ones_like(msa_mask)
+            )
         else:
             biases = (_bias(msa_mask)[..., None, None, :],) if use_mask else ()
             o = attend(self.mha, m, m, biases)
         return o.transpose(-2, -3) if transpose else o
 
-    return variant(lambda: _ref("MSAColumnGlobalAttention" if global_attention else "MSAColumnAttention"), forward)
+    return variant(
+        lambda: _ref(
+            "MSAColumnGlobalAttention" if global_attention else "MSAColumnAttention"
+        ),
+        forward,
+    )
 
 
 def _residual(get_cls):
-    return variant(get_cls, lambda self, m, *args, **kwargs: m + get_cls().forward(self, m, *args, **kwargs))
+    return variant(
+        get_cls,
+        lambda self, m, *args, **kwargs: (
+            m + get_cls().forward(self, m, *args, **kwargs)
+        ),
+    )
 
 
 def _row_mutants() -> list[Mutant]:
     return [
-        Mutant("layer-normalise m first (SI Alg. 7, line 1)", _row_mutant(norm_m=False)),
-        Mutant("the pair bias comes from the layer-normalised z: linear_z(layer_norm_z(z))", _row_mutant(norm_z=False)),
-        Mutant("the pair bias of head h for query i and key j is b_ij^h: the bias is transposed", _row_mutant(transpose_bias=True)),
-        Mutant("masked residues must be masked as keys: add mask_bias(msa_mask)[..., None, None, :]", _row_mutant(use_mask=False)),
-        Mutant("row attention attends within each sequence (along N_res), not along the columns", _row_mutant(along_columns=True)),
-        Mutant("add the biases to the logits, before the softmax, not to the weights", _row_mutant(bias_after_softmax=True)),
-        Mutant("return the update only: the Evoformer block adds the residual", _residual(lambda: _ref("MSARowAttentionWithPairBias"))),
+        Mutant(
+            "layer-normalise m first (SI Alg. 7, line 1)", _row_mutant(norm_m=False)
+        ),
+        Mutant(
+            "the pair bias comes from the layer-normalised z: linear_z(layer_norm_z(z))",
+            _row_mutant(norm_z=False),
+        ),
+        Mutant(
+            "the pair bias of head h for query i and key j is b_ij^h: the bias is transposed",
+            _row_mutant(transpose_bias=True),
+        ),
+        Mutant(
+            "masked residues must be masked as keys: add mask_bias(msa_mask)[..., None, None, :]",
+            _row_mutant(use_mask=False),
+        ),
+        Mutant(
+            "row attention attends within each sequence (along N_res), not along the columns",
+            _row_mutant(along_columns=True),
+        ),
+        Mutant(
+            "add the biases to the logits, before the softmax, not to the weights",
+            _row_mutant(bias_after_softmax=True),
+        ),
+        Mutant(
+            "return the update only: the Evoformer block adds the residual",
+            _residual(lambda: _ref("MSARowAttentionWithPairBias")),
+        ),
     ]
 
 
 def _column_mutants() -> list[Mutant]:
     return [
-        Mutant("column attention attends along the sequences: transpose N_seq and N_res first (and back)", _column_mutant(transpose=False)),
-        Mutant("layer-normalise m first (SI Alg. 8, line 1)", _column_mutant(norm=False)),
-        Mutant("masked entries must be masked as keys: add mask_bias of the transposed mask", _column_mutant(use_mask=False)),
-        Mutant("return the update only: the Evoformer block adds the residual", _residual(lambda: _ref("MSAColumnAttention"))),
+        Mutant(
+            "column attention attends along the sequences: transpose N_seq and N_res first (and back)",
+            _column_mutant(transpose=False),
+        ),
+        Mutant(
+            "layer-normalise m first (SI Alg. 8, line 1)", _column_mutant(norm=False)
+        ),
+        Mutant(
+            "masked entries must be masked as keys: add mask_bias of the transposed mask",
+            _column_mutant(use_mask=False),
+        ),
+        Mutant(
+            "return the update only: the Evoformer block adds the residual",
+            _residual(lambda: _ref("MSAColumnAttention")),
+        ),
     ]
 
 
 def _global_mutants() -> list[Mutant]:
     return [
-        Mutant("global column attention attends along the sequences: transpose N_seq and N_res first (and back)", _column_mutant(transpose=False, global_attention=True)),
-        Mutant("layer-normalise m first (SI Alg. 19, line 1)", _column_mutant(norm=False, global_attention=True)),
-        Mutant("pass the transposed mask to the global attention", _column_mutant(use_mask=False, global_attention=True)),
-        Mutant("return the update only: the block adds the residual", _residual(lambda: _ref("MSAColumnGlobalAttention"))),
+        Mutant(
+            "global column attention attends along the sequences: transpose N_seq and N_res first (and back)",
+            _column_mutant(transpose=False, global_attention=True),
+        ),
+        Mutant(
+            "layer-normalise m first (SI Alg. 19, line 1)",
+            _column_mutant(norm=False, global_attention=True),
+        ),
+        Mutant(
+            "pass the transposed mask to the global attention",
+            _column_mutant(use_mask=False, global_attention=True),
+        ),
+        Mutant(
+            "return the update only: the block adds the residual",
+            _residual(lambda: _ref("MSAColumnGlobalAttention")),
+        ),
     ]
 
 
 EXERCISES = [
-    Exercise("msa_attention.MSARowAttentionWithPairBias", points=2, cases=_row_cases, mutants=_row_mutants(), atol=ATOL, rtol=RTOL),
-    Exercise("msa_attention.MSAColumnAttention", points=2, cases=_column_cases, mutants=_column_mutants(), atol=ATOL, rtol=RTOL),
-    Exercise("msa_attention.MSAColumnGlobalAttention", points=1, cases=_column_cases, mutants=_global_mutants(), atol=ATOL, rtol=RTOL),
+    Exercise(
+        "msa_attention.MSARowAttentionWithPairBias",
+        points=2,
+        cases=_row_cases,
+        mutants=_row_mutants(),
+        atol=ATOL,
+        rtol=RTOL,
+    ),
+    Exercise(
+        "msa_attention.MSAColumnAttention",
+        points=2,
+        cases=_column_cases,
+        mutants=_column_mutants(),
+        atol=ATOL,
+        rtol=RTOL,
+    ),
+    Exercise(
+        "msa_attention.MSAColumnGlobalAttention",
+        points=1,
+        cases=_column_cases,
+        mutants=_global_mutants(),
+        atol=ATOL,
+        rtol=RTOL,
+    ),
 ]

@@ -25,15 +25,33 @@ def _ref(name: str):
 def _cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 600 if hidden else 400
     init = {"c_m": d["c_m"], "c_z": d["c_z"], "c": d["c"]}
-    unmasked = lambda: ((msa_inputs(s, hidden, pair=False, batch=False)[0], torch.ones(d["N_seq"], d["N_res"], dtype=torch.float64)), {})
+    unmasked = lambda: (
+        (
+            msa_inputs(s, hidden, pair=False, batch=False)[0],
+            torch.ones(d["N_seq"], d["N_res"], dtype=torch.float64),
+        ),
+        {},
+    )
     return [
         ModuleCase("one MSA, no mask", init, unmasked, seed=s),
-        ModuleCase("batched, masked", init, lambda: (msa_inputs(s + 3, hidden, pair=False), {}), seed=s + 1),
+        ModuleCase(
+            "batched, masked",
+            init,
+            lambda: (msa_inputs(s + 3, hidden, pair=False), {}),
+            seed=s + 1,
+        ),
     ]
 
 
 # --- mutants -------------------------------------------------------------------------
-def _mutant(*, norm=True, mask_ab=True, product="...sic,...sjd->...ijcd", divide="masked", mean_first=False):
+def _mutant(
+    *,
+    norm=True,
+    mask_ab=True,
+    product="...sic,...sjd->...ijcd",
+    divide="masked",
+    mean_first=False,
+):
     """``OuterProductMean`` with one mistake. ``divide``: "masked" (1e-3 + kept pairs),
     "none", or "N_seq"."""
 
@@ -59,15 +77,40 @@ def _mutant(*, norm=True, mask_ab=True, product="...sic,...sjd->...ijcd", divide
 def _mutants() -> list[Mutant]:
     return [
         Mutant("layer-normalise m first (SI Alg. 10, line 1)", _mutant(norm=False)),
-        Mutant("masked entries must not count: multiply a and b by msa_mask", _mutant(mask_ab=False)),
-        Mutant("the mean is over the sequences: divide by 1e-3 + the number of sequence pairs kept at (i, j)", _mutant(divide="none")),
-        Mutant("divide by the number of *kept* sequence pairs at (i, j) (+ 1e-3), not by N_seq", _mutant(divide="N_seq")),
-        Mutant("AF2 divides after linear_out (its bias included), not before", _mutant(mean_first=True)),
-        Mutant("the outer product of residues i and j sums over the sequences s (einsum '...sic,...sjd->...ijcd')", _mutant(product="...sic,...sjd->...jicd")),
-        Mutant("flatten the outer product in the order (channel of a, channel of b)", _mutant(product="...sic,...sjd->...ijdc")),
+        Mutant(
+            "masked entries must not count: multiply a and b by msa_mask",
+            _mutant(mask_ab=False),
+        ),
+        Mutant(
+            "the mean is over the sequences: divide by 1e-3 + the number of sequence pairs kept at (i, j)",
+            _mutant(divide="none"),
+        ),
+        Mutant(
+            "divide by the number of *kept* sequence pairs at (i, j) (+ 1e-3), not by N_seq",
+            _mutant(divide="N_seq"),
+        ),
+        Mutant(
+            "AF2 divides after linear_out (its bias included), not before",
+            _mutant(mean_first=True),
+        ),
+        Mutant(
+            "the outer product of residues i and j sums over the sequences s (einsum '...sic,...sjd->...ijcd')",
+            _mutant(product="...sic,...sjd->...jicd"),
+        ),
+        Mutant(
+            "flatten the outer product in the order (channel of a, channel of b)",
+            _mutant(product="...sic,...sjd->...ijdc"),
+        ),
     ]
 
 
 EXERCISES = [
-    Exercise("outer_product_mean.OuterProductMean", points=2, cases=_cases, mutants=_mutants(), atol=1e-8, rtol=1e-6),
+    Exercise(
+        "outer_product_mean.OuterProductMean",
+        points=2,
+        cases=_cases,
+        mutants=_mutants(),
+        atol=1e-8,
+        rtol=1e-6,
+    ),
 ]

@@ -26,8 +26,18 @@ def _msa_cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 580 if hidden else 380
     init = {"c_m": d["c_m"], "n": 3}
     return [
-        ModuleCase("one MSA", init, lambda: ((randn(s, d["N_seq"], d["N_res"], d["c_m"]),), {}), seed=s),
-        ModuleCase("batched, default n", {"c_m": d["c_m"]}, lambda: ((randn(s + 1, d["B"], d["N_seq"], d["N_res"], d["c_m"]),), {}), seed=s + 1),
+        ModuleCase(
+            "one MSA",
+            init,
+            lambda: ((randn(s, d["N_seq"], d["N_res"], d["c_m"]),), {}),
+            seed=s,
+        ),
+        ModuleCase(
+            "batched, default n",
+            {"c_m": d["c_m"]},
+            lambda: ((randn(s + 1, d["B"], d["N_seq"], d["N_res"], d["c_m"]),), {}),
+            seed=s + 1,
+        ),
     ]
 
 
@@ -35,8 +45,18 @@ def _pair_cases(hidden: bool) -> list[ModuleCase]:
     d, s = sizes(hidden), 590 if hidden else 390
     init = {"c_z": d["c_z"], "n": 3}
     return [
-        ModuleCase("one pair", init, lambda: ((randn(s, d["N_res"], d["N_res"], d["c_z"]),), {}), seed=s),
-        ModuleCase("batched, default n", {"c_z": d["c_z"]}, lambda: ((randn(s + 1, d["B"], d["N_res"], d["N_res"], d["c_z"]),), {}), seed=s + 1),
+        ModuleCase(
+            "one pair",
+            init,
+            lambda: ((randn(s, d["N_res"], d["N_res"], d["c_z"]),), {}),
+            seed=s,
+        ),
+        ModuleCase(
+            "batched, default n",
+            {"c_z": d["c_z"]},
+            lambda: ((randn(s + 1, d["B"], d["N_res"], d["N_res"], d["c_z"]),), {}),
+            seed=s + 1,
+        ),
     ]
 
 
@@ -57,14 +77,35 @@ def _mutant(name: str, *, norm=True, relu="between", residual=False):
 
 def _mutants(name: str, alg: int) -> list[Mutant]:
     return [
-        Mutant(f"layer-normalise the input first (SI Alg. {alg}, line 1)", _mutant(name, norm=False)),
-        Mutant("the ReLU goes between the two linear layers", _mutant(name, relu="none")),
-        Mutant("the ReLU goes between the two linear layers, not after the second", _mutant(name, relu="after")),
-        Mutant("return the update only: the Evoformer block adds the residual", _mutant(name, residual=True)),
+        Mutant(
+            f"layer-normalise the input first (SI Alg. {alg}, line 1)",
+            _mutant(name, norm=False),
+        ),
+        Mutant(
+            "the ReLU goes between the two linear layers", _mutant(name, relu="none")
+        ),
+        Mutant(
+            "the ReLU goes between the two linear layers, not after the second",
+            _mutant(name, relu="after"),
+        ),
+        Mutant(
+            "return the update only: the Evoformer block adds the residual",
+            _mutant(name, residual=True),
+        ),
     ]
 
 
 EXERCISES = [
-    Exercise("transition.MSATransition", points=1, cases=_msa_cases, mutants=_mutants("MSATransition", 9)),
-    Exercise("transition.PairTransition", points=1, cases=_pair_cases, mutants=_mutants("PairTransition", 15)),
+    Exercise(
+        "transition.MSATransition",
+        points=1,
+        cases=_msa_cases,
+        mutants=_mutants("MSATransition", 9),
+    ),
+    Exercise(
+        "transition.PairTransition",
+        points=1,
+        cases=_pair_cases,
+        mutants=_mutants("PairTransition", 15),
+    ),
 ]

@@ -33,17 +33,37 @@ def _cases(s: int):
     def cases(hidden: bool) -> list[ModuleCase]:
         d, seed = sizes(hidden), s + 200 * hidden
         init = {"c_z": d["c_z"], "c": d["c"], "N_head": d["N_head"]}
-        ones = lambda: ((pair_inputs(seed, hidden, batch=False)[0], torch.ones(d["N_res"], d["N_res"], dtype=torch.float64)), {})
+        ones = lambda: (
+            (
+                pair_inputs(seed, hidden, batch=False)[0],
+                torch.ones(d["N_res"], d["N_res"], dtype=torch.float64),
+            ),
+            {},
+        )
         return [
             ModuleCase("one pair, no mask", init, ones, seed=seed),
-            ModuleCase("batched, masked", init, lambda: (pair_inputs(seed + 3, hidden), {}), seed=seed + 1),
+            ModuleCase(
+                "batched, masked",
+                init,
+                lambda: (pair_inputs(seed + 3, hidden), {}),
+                seed=seed + 1,
+            ),
         ]
 
     return cases
 
 
 # --- mutants -------------------------------------------------------------------------
-def _mutant(name: str, *, ending=False, norm=True, transpose_bias=False, mask=True, back=True, **mistake):
+def _mutant(
+    name: str,
+    *,
+    ending=False,
+    norm=True,
+    transpose_bias=False,
+    mask=True,
+    back=True,
+    **mistake,
+):
     """Triangle attention with one mistake; ``ending``: around the ending node."""
 
     def forward(self, z, pair_mask, chunk_size=None):
@@ -65,26 +85,62 @@ def _mutant(name: str, *, ending=False, norm=True, transpose_bias=False, mask=Tr
 
 def _mutants(name: str, other: str, alg: int) -> list[Mutant]:
     ending = alg == 14
-    node = "ending node: edge (i, j) attends to the edges (k, j)" if ending else "starting node: edge (i, j) attends to the edges (i, k)"
+    node = (
+        "ending node: edge (i, j) attends to the edges (k, j)"
+        if ending
+        else "starting node: edge (i, j) attends to the edges (i, k)"
+    )
     mutants = [
-        Mutant(f"this is the {node}; you computed the other node", lambda **init: _ref(other)(**init)),
-        Mutant(f"layer-normalise z first (SI Alg. {alg}, line 1)", _mutant(name, ending=ending, norm=False)),
-        Mutant(f"the triangle bias is transposed (SI Alg. {alg}, line 3)", _mutant(name, ending=ending, transpose_bias=True)),
-        Mutant("masked edges must be masked as keys: add mask_bias(pair_mask)[..., None, None, :]", _mutant(name, ending=ending, mask=False)),
-        Mutant("add the biases to the logits, before the softmax, not to the weights", _mutant(name, ending=ending, bias_after_softmax=True)),
+        Mutant(
+            f"this is the {node}; you computed the other node",
+            lambda **init: _ref(other)(**init),
+        ),
+        Mutant(
+            f"layer-normalise z first (SI Alg. {alg}, line 1)",
+            _mutant(name, ending=ending, norm=False),
+        ),
+        Mutant(
+            f"the triangle bias is transposed (SI Alg. {alg}, line 3)",
+            _mutant(name, ending=ending, transpose_bias=True),
+        ),
+        Mutant(
+            "masked edges must be masked as keys: add mask_bias(pair_mask)[..., None, None, :]",
+            _mutant(name, ending=ending, mask=False),
+        ),
+        Mutant(
+            "add the biases to the logits, before the softmax, not to the weights",
+            _mutant(name, ending=ending, bias_after_softmax=True),
+        ),
     ]
     if ending:
-        mutants.append(Mutant("transpose the result back: the output is [*, N_res (i), N_res (j), c_z]", _mutant(name, ending=True, back=False)))
+        mutants.append(
+            Mutant(
+                "transpose the result back: the output is [*, N_res (i), N_res (j), c_z]",
+                _mutant(name, ending=True, back=False),
+            )
+        )
     return mutants
 
 
 EXERCISES = [
     Exercise(
-        "triangle_attention.TriangleAttentionStartingNode", points=2, cases=_cases(660),
-        mutants=_mutants("TriangleAttentionStartingNode", "TriangleAttentionEndingNode", 13), atol=ATOL, rtol=RTOL,
+        "triangle_attention.TriangleAttentionStartingNode",
+        points=2,
+        cases=_cases(660),
+        mutants=_mutants(
+            "TriangleAttentionStartingNode", "TriangleAttentionEndingNode", 13
+        ),
+        atol=ATOL,
+        rtol=RTOL,
     ),
     Exercise(
-        "triangle_attention.TriangleAttentionEndingNode", points=1, cases=_cases(680),
-        mutants=_mutants("TriangleAttentionEndingNode", "TriangleAttentionStartingNode", 14), atol=ATOL, rtol=RTOL,
+        "triangle_attention.TriangleAttentionEndingNode",
+        points=1,
+        cases=_cases(680),
+        mutants=_mutants(
+            "TriangleAttentionEndingNode", "TriangleAttentionStartingNode", 14
+        ),
+        atol=ATOL,
+        rtol=RTOL,
     ),
 ]

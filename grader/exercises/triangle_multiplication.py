@@ -37,17 +37,37 @@ def _cases(s: int):
     def cases(hidden: bool) -> list[ModuleCase]:
         d, seed = sizes(hidden), s + 200 * hidden
         init = {"c_z": d["c_z"], "c": d["c"]}
-        ones = lambda: ((pair_inputs(seed, hidden, batch=False)[0], torch.ones(d["N_res"], d["N_res"], dtype=torch.float64)), {})
+        ones = lambda: (
+            (
+                pair_inputs(seed, hidden, batch=False)[0],
+                torch.ones(d["N_res"], d["N_res"], dtype=torch.float64),
+            ),
+            {},
+        )
         return [
             ModuleCase("one pair, no mask", init, ones, seed=seed),
-            ModuleCase("batched, masked", init, lambda: (pair_inputs(seed + 3, hidden), {}), seed=seed + 1),
+            ModuleCase(
+                "batched, masked",
+                init,
+                lambda: (pair_inputs(seed + 3, hidden), {}),
+                seed=seed + 1,
+            ),
         ]
 
     return cases
 
 
 # --- mutants -------------------------------------------------------------------------
-def _mutant(name: str, *, norm_in=True, norm_out=True, gate=True, sigmoid=True, mask=True, transpose=False):
+def _mutant(
+    name: str,
+    *,
+    norm_in=True,
+    norm_out=True,
+    gate=True,
+    sigmoid=True,
+    mask=True,
+    transpose=False,
+):
     def forward(self, z, pair_mask):
         keep = pair_mask.to(z.dtype)[..., None] if mask else 1.0
         if norm_in:
@@ -65,25 +85,55 @@ def _mutant(name: str, *, norm_in=True, norm_out=True, gate=True, sigmoid=True, 
 
 
 def _mutants(name: str, other: str, alg: int) -> list[Mutant]:
-    direction = "outgoing: sum_k a_ik * b_jk (edges leaving i and j)" if alg == 11 else "incoming: sum_k a_ki * b_kj (edges arriving at i and j)"
+    direction = (
+        "outgoing: sum_k a_ik * b_jk (edges leaving i and j)"
+        if alg == 11
+        else "incoming: sum_k a_ki * b_kj (edges arriving at i and j)"
+    )
     return [
-        Mutant(f"this is the {direction}; you computed the other direction", lambda **init: _ref(other)(**init)),
-        Mutant(f"the result is transposed: edge (i, j) combines a_i.. with b_j.. (SI Alg. {alg}, line 5)", _mutant(name, transpose=True)),
-        Mutant(f"layer-normalise z first (SI Alg. {alg}, line 1)", _mutant(name, norm_in=False)),
-        Mutant("layer-normalise the combined edges before linear_z (layer_norm_out)", _mutant(name, norm_out=False)),
-        Mutant(f"the output is gated: g = sigmoid(linear_g(z)) (SI Alg. {alg}, line 4)", _mutant(name, gate=False)),
+        Mutant(
+            f"this is the {direction}; you computed the other direction",
+            lambda **init: _ref(other)(**init),
+        ),
+        Mutant(
+            f"the result is transposed: edge (i, j) combines a_i.. with b_j.. (SI Alg. {alg}, line 5)",
+            _mutant(name, transpose=True),
+        ),
+        Mutant(
+            f"layer-normalise z first (SI Alg. {alg}, line 1)",
+            _mutant(name, norm_in=False),
+        ),
+        Mutant(
+            "layer-normalise the combined edges before linear_z (layer_norm_out)",
+            _mutant(name, norm_out=False),
+        ),
+        Mutant(
+            f"the output is gated: g = sigmoid(linear_g(z)) (SI Alg. {alg}, line 4)",
+            _mutant(name, gate=False),
+        ),
         Mutant("every gate goes through a sigmoid", _mutant(name, sigmoid=False)),
-        Mutant("masked edges must not contribute: multiply a and b by pair_mask", _mutant(name, mask=False)),
+        Mutant(
+            "masked edges must not contribute: multiply a and b by pair_mask",
+            _mutant(name, mask=False),
+        ),
     ]
 
 
 EXERCISES = [
     Exercise(
-        "triangle_multiplication.TriangleMultiplicationOutgoing", points=2, cases=_cases(620),
-        mutants=_mutants("TriangleMultiplicationOutgoing", "TriangleMultiplicationIncoming", 11),
+        "triangle_multiplication.TriangleMultiplicationOutgoing",
+        points=2,
+        cases=_cases(620),
+        mutants=_mutants(
+            "TriangleMultiplicationOutgoing", "TriangleMultiplicationIncoming", 11
+        ),
     ),
     Exercise(
-        "triangle_multiplication.TriangleMultiplicationIncoming", points=1, cases=_cases(640),
-        mutants=_mutants("TriangleMultiplicationIncoming", "TriangleMultiplicationOutgoing", 12),
+        "triangle_multiplication.TriangleMultiplicationIncoming",
+        points=1,
+        cases=_cases(640),
+        mutants=_mutants(
+            "TriangleMultiplicationIncoming", "TriangleMultiplicationOutgoing", 12
+        ),
     ),
 ]

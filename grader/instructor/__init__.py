@@ -21,8 +21,12 @@ def main(argv: list[str]) -> int:
     a.add_argument("course_dir", type=Path)
     a.add_argument("submissions", type=Path)
     a.add_argument("--csv", type=Path, default=None, help="write the grades here")
-    a.add_argument("--verify-timeout", type=float, default=60, help="seconds per exercise")
-    v = sub.add_parser("verify", help="re-check one submission folder (holding student/)")
+    a.add_argument(
+        "--verify-timeout", type=float, default=60, help="seconds per exercise"
+    )
+    v = sub.add_parser(
+        "verify", help="re-check one submission folder (holding student/)"
+    )
     v.add_argument("course_dir", type=Path)
     v.add_argument("submission", type=Path)
     v.add_argument("lesson", nargs="?")
@@ -32,17 +36,25 @@ def main(argv: list[str]) -> int:
 
     if args.command == "course":
         names = create_course(args.dir, timeout=args.timeout)
-        print(f"nbgrader course in {args.dir}: {', '.join(names)} (cd there; nbgrader works as usual)")
+        print(
+            f"nbgrader course in {args.dir}: {', '.join(names)} (cd there; nbgrader works as usual)"
+        )
         return 0
     if args.command == "autograde":
         from .autograde import autograde
 
-        rows = autograde(args.course_dir, args.submissions, args.csv, args.verify_timeout)
+        rows = autograde(
+            args.course_dir, args.submissions, args.csv, args.verify_timeout
+        )
         for r in rows:
-            print(f"{r['student']:>16} {r['lesson']:<16} {r['score']:g}/{r['max_score']:g}"
-                  f"  {r['flags']}")
+            print(
+                f"{r['student']:>16} {r['lesson']:<16} {r['score']:g}/{r['max_score']:g}"
+                f"  {r['flags']}"
+            )
         if args.csv:
-            print(f"grades: {args.csv} (nbgrader's own: `nbgrader export` in {args.course_dir})")
+            print(
+                f"grades: {args.csv} (nbgrader's own: `nbgrader export` in {args.course_dir})"
+            )
         return 0
     import shutil
     import tempfile
@@ -56,13 +68,19 @@ def main(argv: list[str]) -> int:
         names = list(info["lessons"][lesson])
         with tempfile.TemporaryDirectory() as tmp:
             # The given package from source/, with the student's exercise files on top.
-            shutil.copytree(course / "source" / lesson / "student", Path(tmp) / "student")
+            shutil.copytree(
+                course / "source" / lesson / "student", Path(tmp) / "student"
+            )
             for module in info["modules"]:
                 mine = args.submission / module
                 if mine.exists():
                     shutil.copy(mine, Path(tmp) / module)
-            verdicts = verify(Path(tmp), Path(info["root"]), names, info["check_module"])
+            verdicts = verify(
+                Path(tmp), Path(info["root"]), names, info["check_module"]
+            )
         for name, v in verdicts.items():
-            print(f"{'PASS' if v.passed else 'FAIL'} {name}: {v.message}"
-                  + (f" [tampered: {v.tampered}]" if v.tampered else ""))
+            print(
+                f"{'PASS' if v.passed else 'FAIL'} {name}: {v.message}"
+                + (f" [tampered: {v.tampered}]" if v.tampered else "")
+            )
     return 0

@@ -33,8 +33,12 @@ for _name in job["names"]:
         registry.get(_name).reference()
 
 _prefixes = ("grader", "reference", job["check_module"].split(".")[0])
-_watched = {n: m for n, m in sys.modules.items()
-            if n.split(".")[0] in _prefixes or n in ("torch", "torch.nn.functional", "numpy", "builtins")}
+_watched = {
+    n: m
+    for n, m in sys.modules.items()
+    if n.split(".")[0] in _prefixes
+    or n in ("torch", "torch.nn.functional", "numpy", "builtins")
+}
 _watched_dicts = {n: vars(m) for n, m in _watched.items()}
 _watched_dicts["torch.Tensor"] = torch.Tensor.__dict__
 _snapshot = {n: dict(d) for n, d in _watched_dicts.items()}
@@ -90,6 +94,11 @@ for _name in job["names"]:
             messages.append(f"{type(exc).__name__}: {exc}")
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-    _emit(name=_name, visible=verdicts[0], hidden=verdicts[1],
-          message=" | ".join(dict.fromkeys(messages))[:500],
-          tampered_at_import=_at_import, tampered=_tampered())
+    _emit(
+        name=_name,
+        visible=verdicts[0],
+        hidden=verdicts[1],
+        message=" | ".join(dict.fromkeys(messages))[:500],
+        tampered_at_import=_at_import,
+        tampered=_tampered(),
+    )

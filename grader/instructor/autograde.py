@@ -22,7 +22,9 @@ from .course import course_info, grade_id, nbgrader
 from .verify import verify
 
 
-def notebook_scores(course: Path, info: dict, student: str, lesson: str) -> dict[str, float] | None:
+def notebook_scores(
+    course: Path, info: dict, student: str, lesson: str
+) -> dict[str, float] | None:
     """``{exercise: nbgrader score}`` or None when nbgrader has no grades for it."""
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -55,8 +57,14 @@ def timeouts(course: Path, info: dict, student: str, lesson: str) -> list[str]:
     return found
 
 
-def grade_one(course: Path, info: dict, student: str, lesson: str, flags: list[str],
-              verify_timeout: float) -> dict:
+def grade_one(
+    course: Path,
+    info: dict,
+    student: str,
+    lesson: str,
+    flags: list[str],
+    verify_timeout: float,
+) -> dict:
     points = info["lessons"][lesson]
     nb = notebook_scores(course, info, student, lesson)
     if nb is None:
@@ -64,23 +72,36 @@ def grade_one(course: Path, info: dict, student: str, lesson: str, flags: list[s
     slow = timeouts(course, info, student, lesson)
     if slow:
         flags.append(f"timeout in notebook: {', '.join(slow)}")
-    verdicts = verify(course / "submitted" / student / lesson, Path(info["root"]), list(points),
-                      info["check_module"], verify_timeout)
+    verdicts = verify(
+        course / "submitted" / student / lesson,
+        Path(info["root"]),
+        list(points),
+        info["check_module"],
+        verify_timeout,
+    )
     row = {"student": student, "lesson": lesson}
     total = nb_total = ver_total = 0.0
-    tampered_import = sorted({k for v in verdicts.values() for k in v.tampered_at_import})
+    tampered_import = sorted(
+        {k for v in verdicts.values() for k in v.tampered_at_import}
+    )
     if tampered_import:
-        flags.append(f"student code changed the checker at import (undone): {', '.join(tampered_import[:5])}")
+        flags.append(
+            f"student code changed the checker at import (undone): {', '.join(tampered_import[:5])}"
+        )
     for name, maximum in points.items():
         v = verdicts[name]
         ver = float(maximum) if v.passed else 0.0
         got = None if nb is None else nb.get(name)
         if v.tampered:
-            flags.append(f"tampering suspected in {name}: changed {', '.join(v.tampered[:5])}")
+            flags.append(
+                f"tampering suspected in {name}: changed {', '.join(v.tampered[:5])}"
+            )
         if v.timed_out:
             flags.append(f"verify timed out in {name}")
         if got is not None and got > ver:
-            flags.append(f"tampering suspected: {name} notebook {got:g} > verified {ver:g}")
+            flags.append(
+                f"tampering suspected: {name} notebook {got:g} > verified {ver:g}"
+            )
         elif got is not None and got < ver:
             flags.append(f"{name}: notebook {got:g} < verified {ver:g}")
         row[f"{name} notebook"] = "" if got is None else got
@@ -89,33 +110,53 @@ def grade_one(course: Path, info: dict, student: str, lesson: str, flags: list[s
         total += ver
         nb_total += got or 0.0
         ver_total += ver
-    row.update(score=total, max_score=float(sum(points.values())),
-               notebook_score="" if nb is None else nb_total, verified_score=ver_total,
-               flags="; ".join(flags))
+    row.update(
+        score=total,
+        max_score=float(sum(points.values())),
+        notebook_score="" if nb is None else nb_total,
+        verified_score=ver_total,
+        flags="; ".join(flags),
+    )
     return row
 
 
-def autograde(course: Path, submission_path: Path, csv_path: Path | None = None,
-              verify_timeout: float = 60) -> list[dict]:
+def autograde(
+    course: Path,
+    submission_path: Path,
+    csv_path: Path | None = None,
+    verify_timeout: float = 60,
+) -> list[dict]:
     """Grade a class; returns the rows written to ``csv_path``."""
     course = Path(course).resolve()
     info = course_info(course)
     root = Path(info["root"])
-    placed = submissions.place(Path(submission_path), course, info["lessons"], info["modules"])
+    placed = submissions.place(
+        Path(submission_path), course, info["lessons"], info["modules"]
+    )
     for lesson in sorted({lesson for _, lesson in placed}):
         try:
             nbgrader(course, root, "autograde", lesson, "--force")
         except RuntimeError as exc:  # reported per student below (no gradebook entry)
             print(str(exc)[-2000:])
-    rows = [grade_one(course, info, student, lesson, list(flags), verify_timeout)
-            for (student, lesson), flags in sorted(placed.items())]
+    rows = [
+        grade_one(course, info, student, lesson, list(flags), verify_timeout)
+        for (student, lesson), flags in sorted(placed.items())
+    ]
     if csv_path is not None:
         write_csv(rows, Path(csv_path))
     return rows
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    head = ["student", "lesson", "score", "max_score", "notebook_score", "verified_score", "flags"]
+    head = [
+        "student",
+        "lesson",
+        "score",
+        "max_score",
+        "notebook_score",
+        "verified_score",
+        "flags",
+    ]
     rest = sorted({k for r in rows for k in r} - set(head))
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=head + rest)

@@ -73,7 +73,11 @@ def grade_id(exercise: str) -> str:
 def hidden_call(source: str) -> str:
     """The check call of a check cell with ``hidden=True`` added."""
     tree = ast.parse(source)
-    calls = [n for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+    calls = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+    ]
     if not calls:
         raise ValueError(f"a check cell must end in a check call:\n{source}")
     call = calls[-1].value
@@ -87,11 +91,22 @@ def source_notebook(nb: dict) -> dict:
     nb = json.loads(json.dumps(nb))
     for i, cell in enumerate(nb["cells"]):
         meta = cell.setdefault("metadata", {})
-        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        nbg = {"grade": False, "solution": False, "locked": True, "schema_version": 3,
-               "grade_id": f"cell-{i:03d}"}
+        text = (
+            "".join(cell["source"])
+            if isinstance(cell["source"], list)
+            else cell["source"]
+        )
+        nbg = {
+            "grade": False,
+            "solution": False,
+            "locked": True,
+            "schema_version": 3,
+            "grade_id": f"cell-{i:03d}",
+        }
         if "check" in meta.get("tags", []):
-            nbg.update(grade=True, points=meta["points"], grade_id=grade_id(meta["exercise"]))
+            nbg.update(
+                grade=True, points=meta["points"], grade_id=grade_id(meta["exercise"])
+            )
             # ';' keeps the returned result from becoming an execute_result, which
             # nbgrader would read as a partial-credit score.
             text = text.rstrip() + "\n" + HIDDEN.format(call=hidden_call(text) + ";")
@@ -104,12 +119,20 @@ def student_modules(root: Path = ROOT) -> list[str]:
     """``student/<module>.py`` paths graded as submitted: the stubs with exercises. The
     package ``__init__`` and the given infrastructure modules are restored from source."""
     stubs = root / "tutorials" / "student"
-    return [f"student/{p.name}" for p in sorted(stubs.glob("*.py"))
-            if p.name != "__init__.py" and "# YOUR CODE HERE" in p.read_text()]
+    return [
+        f"student/{p.name}"
+        for p in sorted(stubs.glob("*.py"))
+        if p.name != "__init__.py" and "# YOUR CODE HERE" in p.read_text()
+    ]
 
 
-def create_course(course: Path, root: Path = ROOT, timeout: int = 60,
-                  check_module: str = "grader.check", generate: bool = True) -> list[str]:
+def create_course(
+    course: Path,
+    root: Path = ROOT,
+    timeout: int = 60,
+    check_module: str = "grader.check",
+    generate: bool = True,
+) -> list[str]:
     """Create (or refresh) the course in ``course`` from the lessons of ``root``;
     returns the assignment names. ``course.json`` records what autograde needs."""
     course, root = Path(course).resolve(), Path(root).resolve()
@@ -121,20 +144,42 @@ def create_course(course: Path, root: Path = ROOT, timeout: int = 60,
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
         original = json.loads(lesson.read_text())
-        exercises[name] = {c["metadata"]["exercise"]: c["metadata"]["points"]
-                           for c in original["cells"] if "check" in c["metadata"].get("tags", [])}
+        exercises[name] = {
+            c["metadata"]["exercise"]: c["metadata"]["points"]
+            for c in original["cells"]
+            if "check" in c["metadata"].get("tags", [])
+        }
         nb = source_notebook(original)
-        (dest / lesson.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-        shutil.copytree(root / "tutorials" / "student", dest / "student",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (dest / lesson.name).write_text(
+            json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        )
+        shutil.copytree(
+            root / "tutorials" / "student",
+            dest / "student",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
         names.append(name)
     if not names:
-        raise SystemExit(f"no lessons in {root / 'tutorials'}: run `python -m grader build`")
+        raise SystemExit(
+            f"no lessons in {root / 'tutorials'}: run `python -m grader build`"
+        )
     exclude = {name: student_modules(root) for name in names}
-    (course / "nbgrader_config.py").write_text(CONFIG.format(
-        root=str(ROOT), course_id=COURSE_ID, course=str(course), timeout=timeout, exclude=exclude))
-    info = {"root": str(root), "course_id": COURSE_ID, "check_module": check_module,
-            "lessons": exercises, "modules": student_modules(root)}
+    (course / "nbgrader_config.py").write_text(
+        CONFIG.format(
+            root=str(ROOT),
+            course_id=COURSE_ID,
+            course=str(course),
+            timeout=timeout,
+            exclude=exclude,
+        )
+    )
+    info = {
+        "root": str(root),
+        "course_id": COURSE_ID,
+        "check_module": check_module,
+        "lessons": exercises,
+        "modules": student_modules(root),
+    }
     (course / "course.json").write_text(json.dumps(info, indent=1) + "\n")
     if generate:
         for name in names:
@@ -156,7 +201,11 @@ def kernel_env(root: Path) -> dict:
 
     env = dict(os.environ)
     env["AF2_COURSE_ROOT"] = str(root)
-    paths = list(dict.fromkeys([str(root), str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p]))
+    paths = list(
+        dict.fromkeys(
+            [str(root), str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p]
+        )
+    )
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env.pop("AF2_USE_REFERENCE", None)  # grade the student's code, never the reference
     return env
@@ -164,8 +213,15 @@ def kernel_env(root: Path) -> dict:
 
 def nbgrader(course: Path, root: Path, *args: str) -> subprocess.CompletedProcess:
     """Run one nbgrader command in the course directory; raises with its log on failure."""
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
-                          env=kernel_env(root), capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        env=kernel_env(root),
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        raise RuntimeError(
+            f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc

@@ -48,12 +48,18 @@ def _group(folder: Path) -> dict[str, list[Path]]:
     """``{student id: files}`` from per-student folders or prefixed flat files."""
     groups: dict[str, list[Path]] = {}
     entries = [p for p in folder.iterdir() if not p.name.startswith((".", "__MACOSX"))]
-    if len(entries) == 1 and entries[0].is_dir() and not any(
-        p.is_file() for p in entries[0].iterdir()
+    if (
+        len(entries) == 1
+        and entries[0].is_dir()
+        and not any(p.is_file() for p in entries[0].iterdir())
     ):
         return _group(entries[0])  # a zip with one top folder of student folders
     for entry in sorted(entries):
-        files = sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else [entry]
+        files = (
+            sorted(p for p in entry.rglob("*") if p.is_file())
+            if entry.is_dir()
+            else [entry]
+        )
         groups.setdefault(student_id(entry.name), []).extend(files)
     return groups
 
@@ -64,9 +70,11 @@ def _stem(path: Path) -> str:
 
 def _latest(paths: list[Path]) -> Path:
     """The last resubmission (``x-2.py`` after ``x-1.py`` after ``x.py``)."""
+
     def rank(p):
         m = re.search(r"-(\d+)$", p.stem)
         return (int(m.group(1)) if m else 0, "student" in p.parts, p.stat().st_mtime)
+
     return max(paths, key=rank)
 
 
@@ -78,8 +86,11 @@ def pick_files(files: list[Path], lesson: str, modules: list[str], single_lesson
     chosen = {}
     for module in modules:
         name = Path(module).stem
-        hits = [f for f in files if f.suffix == ".py"
-                and (_stem(f) == name or _stem(f).endswith("_" + name))]
+        hits = [
+            f
+            for f in files
+            if f.suffix == ".py" and (_stem(f) == name or _stem(f).endswith("_" + name))
+        ]
         if hits:
             chosen[Path(module).name] = _latest(hits)
     return (_latest(notebooks) if notebooks else None), chosen
@@ -107,8 +118,15 @@ def repair(nb: dict, release: dict) -> tuple[dict, list[str]]:
         meta = rcell["metadata"]["nbgrader"]
         i = by_gid.get(meta["grade_id"])
         if i is None:
-            for cand in (by_id.get(rcell.get("id")), by_src.get(_source(rcell).strip())):
-                if cand is not None and cand not in used and rcell["cell_type"] == nb["cells"][cand]["cell_type"]:
+            for cand in (
+                by_id.get(rcell.get("id")),
+                by_src.get(_source(rcell).strip()),
+            ):
+                if (
+                    cand is not None
+                    and cand not in used
+                    and rcell["cell_type"] == nb["cells"][cand]["cell_type"]
+                ):
                     i = cand
                     restored += 1
                     break
@@ -162,7 +180,9 @@ def _normalised(nb: dict, release: dict) -> dict:
     return nb
 
 
-def place(submissions: Path, course: Path, lessons: dict[str, list[str]], modules: list[str]) -> dict:
+def place(
+    submissions: Path, course: Path, lessons: dict[str, list[str]], modules: list[str]
+) -> dict:
     """Copy every student's files into ``course/submitted``; returns ``{(student, lesson): flags}``.
 
     ``lessons``: ``{lesson: exercise names}``; ``modules``: ``student/<module>.py`` paths."""
@@ -183,7 +203,8 @@ def place(submissions: Path, course: Path, lessons: dict[str, list[str]], module
             for lesson, names in lessons.items():
                 needed = {n.split(".")[0] for n in names}
                 report[(student, lesson)] = _place_one(
-                    course, student, lesson, files, modules, needed, len(lessons) == 1)
+                    course, student, lesson, files, modules, needed, len(lessons) == 1
+                )
         return {k: v for k, v in report.items() if v is not None}
 
 
@@ -196,7 +217,9 @@ def _place_one(course, student, lesson, files, modules, needed, single_lesson):
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     stubs = course / "source" / lesson / "student"
-    shutil.copytree(stubs, dest / "student")  # the given modules; the student's files follow
+    shutil.copytree(
+        stubs, dest / "student"
+    )  # the given modules; the student's files follow
     release_path = course / "release" / lesson / f"{lesson}.ipynb"
     release = json.loads(release_path.read_text())
     flags = []
@@ -216,7 +239,9 @@ def _place_one(course, student, lesson, files, modules, needed, single_lesson):
     try:
         nb = _normalised(nb, release)
     except Exception as exc:  # not a notebook nbformat accepts, even after repair
-        flags.append(f"notebook invalid ({str(exc).splitlines()[0]}); released notebook graded")
+        flags.append(
+            f"notebook invalid ({str(exc).splitlines()[0]}); released notebook graded"
+        )
         nb = json.loads(json.dumps(release))
     (dest / f"{lesson}.ipynb").write_text(json.dumps(nb, indent=1, ensure_ascii=False))
     for module in modules:

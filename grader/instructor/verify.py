@@ -33,13 +33,22 @@ class Verdict:
     name: str
     passed: bool
     message: str
-    tampered: list[str] = field(default_factory=list)  # changed while the exercise ran: failed
-    tampered_at_import: list[str] = field(default_factory=list)  # undone before the checks
+    tampered: list[str] = field(
+        default_factory=list
+    )  # changed while the exercise ran: failed
+    tampered_at_import: list[str] = field(
+        default_factory=list
+    )  # undone before the checks
     timed_out: bool = False
 
 
-def verify(submission: Path, root: Path, names: list[str], check_module: str = "grader.check",
-           timeout: float = 60) -> dict[str, Verdict]:
+def verify(
+    submission: Path,
+    root: Path,
+    names: list[str],
+    check_module: str = "grader.check",
+    timeout: float = 60,
+) -> dict[str, Verdict]:
     """``{exercise: Verdict}`` for the student package in ``submission/student``."""
     verdicts: dict[str, Verdict] = {}
     todo = list(names)
@@ -48,24 +57,41 @@ def verify(submission: Path, root: Path, names: list[str], check_module: str = "
         verdicts.update(got)
         todo = [n for n in todo if n not in verdicts]
         if todo:  # the child died or hung on todo[0]
-            verdicts[todo[0]] = Verdict(todo[0], False, "timed out or crashed the checker process",
-                                        timed_out=True)
+            verdicts[todo[0]] = Verdict(
+                todo[0],
+                False,
+                "timed out or crashed the checker process",
+                timed_out=True,
+            )
             todo = todo[1:]
     return verdicts
 
 
 def _run_child(submission, root, names, check_module, timeout) -> dict[str, Verdict]:
     token = secrets.token_hex(16)
-    job = {"submission": str(submission.resolve()), "root": str(root.resolve()), "names": names,
-           "check_module": check_module, "timeout": timeout, "token": token}
+    job = {
+        "submission": str(submission.resolve()),
+        "root": str(root.resolve()),
+        "names": names,
+        "check_module": check_module,
+        "timeout": timeout,
+        "token": token,
+    }
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-I", str(CHILD)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-I", str(CHILD)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
         proc.stdin.write(json.dumps(job) + "\n")
         proc.stdin.close()
         lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)],
-                         daemon=True).start()
+        threading.Thread(
+            target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)],
+            daemon=True,
+        ).start()
         verdicts: dict[str, Verdict] = {}
         deadline = time.monotonic() + STARTUP_S + 2 * timeout
         while len(verdicts) < len(names):
@@ -79,11 +105,22 @@ def _run_child(submission, root, names, check_module, timeout) -> dict[str, Verd
                 rec = json.loads(line)
             except ValueError:
                 continue
-            if not isinstance(rec, dict) or rec.get("token") != token or rec.get("name") not in names:
+            if (
+                not isinstance(rec, dict)
+                or rec.get("token") != token
+                or rec.get("name") not in names
+            ):
                 continue
-            passed = bool(rec["visible"]) and bool(rec["hidden"]) and not rec["tampered"]
-            verdicts[rec["name"]] = Verdict(rec["name"], passed, rec["message"], rec["tampered"],
-                                            rec["tampered_at_import"])
+            passed = (
+                bool(rec["visible"]) and bool(rec["hidden"]) and not rec["tampered"]
+            )
+            verdicts[rec["name"]] = Verdict(
+                rec["name"],
+                passed,
+                rec["message"],
+                rec["tampered"],
+                rec["tampered_at_import"],
+            )
             deadline = time.monotonic() + 2 * timeout + 5
         if proc.poll() is None:
             proc.kill()

@@ -32,7 +32,12 @@ def run(name, fn=None, hidden=False):
         for args, want in secret if hidden else visible:
             got = fn(*args)
             if got != want:
-                return Result(name, False, f"✗ {name}{args} gave {got!r}, expected {want!r}", points)
+                return Result(
+                    name,
+                    False,
+                    f"✗ {name}{args} gave {got!r}, expected {want!r}",
+                    points,
+                )
     except Exception as exc:
         return Result(name, False, f"✗ {name}: {type(exc).__name__}: {exc}", points)
     return Result(name, True, f"✓ {name}: passed", points)

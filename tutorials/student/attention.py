@@ -8,7 +8,7 @@ variant of the extra-MSA stack (SI Algorithm 19), with one averaged query per he
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -70,7 +70,9 @@ class Attention(nn.Module):
             query input (AF2 gates every trunk attention).
     """
 
-    def __init__(self, c_q: int, c_k: int, c: int, N_head: int, c_out: int, gating: bool = True):
+    def __init__(
+        self, c_q: int, c_k: int, c: int, N_head: int, c_out: int, gating: bool = True
+    ):
         super().__init__()
         self.c, self.N_head = c, N_head
         self.linear_q = nn.Linear(c_q, N_head * c, bias=False)

@@ -332,8 +332,12 @@ def build_features(
     profile = hhblits_profile(raw["msa"], dtype)
     passes = [
         sample_msa_features(
-            raw["msa"], raw["deletion_matrix"], profile, generator,
-            max_msa_clusters, max_extra_msa,
+            raw["msa"],
+            raw["deletion_matrix"],
+            profile,
+            generator,
+            max_msa_clusters,
+            max_extra_msa,
         )
         for _ in range(num_recycle + 1)
     ]

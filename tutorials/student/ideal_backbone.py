@@ -17,7 +17,7 @@ import torch
 
 from . import residue_constants as rc
 from .all_atom import atom14_to_atom37, frames_to_atom14_pos, torsion_angles_to_frames
-from .geometry import Rigid, rigid_from_3_points
+from .geometry import rigid_from_3_points
 
 # (φ, ψ) in degrees
 ALPHA_HELIX = (-57.0, -47.0)  # right-handed α-helix: 3.6 residues, 5.4 Å per turn
