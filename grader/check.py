@@ -25,7 +25,7 @@ import torch
 
 from . import CheckFailed, exercises
 from .cases import Exercise, ModuleCase, init_parameters
-from .diagnose import checker_error, compare, describe_exception
+from .diagnose import Problem, checker_error, compare, describe_exception
 from .tensor_io import TREE, dumps, flatten, load_npz, loads, same_content
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,11 +36,15 @@ _npz_cache: dict[Path, tuple[float, dict]] = {}
 
 @dataclass
 class Result:
+    """A verdict. ``kind`` says why it failed, for tools (``"passed"`` when it
+    passed; otherwise one of ``grader.diagnose.KINDS``)."""
+
     name: str
     passed: bool
     message: str
     seconds: float
     points: int
+    kind: str = "passed"
 
 
 def exercise(name: str, fn=None, hidden: bool = False) -> Result:
@@ -70,7 +74,8 @@ def run(name: str, fn=None, hidden: bool = False) -> Result:
             f"✓ {name}: passed ({cases}, {ex.points} point{'s' * (ex.points != 1)})"
         )
         return Result(name, True, message, seconds, ex.points)
-    return Result(name, False, f"✗ {name}: {problem}", seconds, ex.points)
+    kind = getattr(problem, "kind", "values")
+    return Result(name, False, f"✗ {name}: {problem}", seconds, ex.points, kind)
 
 
 # --- expected outputs ---------------------------------------------------------------
@@ -178,10 +183,8 @@ def _verdict(ex: Exercise, fn, hidden: bool, data: dict) -> tuple[str | None, in
     for case in cases:
         prefix = f"{ex.attr}/{case.label}"
         if f"{prefix}/out/{TREE}" not in data:
-            return (
-                f"no saved reference for case {case.label!r}: run `python -m grader build`",
-                0,
-            )
+            missing = f"no saved reference for case {case.label!r}: run `python -m grader build`"
+            return Problem(missing, "checker"), 0
         expected_params = data.get(f"{prefix}/{PARAMS}")
         try:
             with _isolated(fn, ex):
@@ -191,14 +194,12 @@ def _verdict(ex: Exercise, fn, hidden: bool, data: dict) -> tuple[str | None, in
                     None if expected_params is None else loads(expected_params),
                 )
         except _ParameterMismatch as exc:
-            return f"{_checked(ex, case)}{exc}", len(cases)
+            return Problem(f"{_checked(ex, case)}{exc}", "params"), len(cases)
         except Exception as exc:
             if first is not None:
                 break
-            return (
-                f"{_checked(ex, case)}{checker_error(exc) or describe_exception(exc)}",
-                len(cases),
-            )
+            problem = checker_error(exc) or describe_exception(exc)
+            return Problem(f"{_checked(ex, case)}{problem}", problem.kind), len(cases)
         outputs.append(got)
         if first is None:
             tree = loads(data[f"{prefix}/out/{TREE}"])
@@ -210,7 +211,8 @@ def _verdict(ex: Exercise, fn, hidden: bool, data: dict) -> tuple[str | None, in
     if len(outputs) == len(cases):
         data = compute_expected(ex, hidden=True) if hidden else data
         mistake = _probable_mistake(ex, data, cases, outputs)
-    return f"{_checked(ex, first[0])}{first[1]}{mistake}", len(cases)
+    text = f"{_checked(ex, first[0])}{first[1]}{mistake}"
+    return Problem(text, first[1].kind), len(cases)
 
 
 def _checked(ex: Exercise, case) -> str:

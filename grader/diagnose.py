@@ -21,6 +21,34 @@ import numpy as np
 import torch
 
 GRADER_DIR = str(Path(__file__).resolve().parent)
+
+
+class Problem(str):
+    """A diagnosis in words that also says what *kind* of problem it is, for tools
+    (the instructor's flags): one of ``KINDS``."""
+
+    kind: str = "values"
+
+    def __new__(cls, text: str, kind: str) -> Problem:
+        if kind not in KINDS:
+            raise ValueError(f"unknown problem kind {kind!r}")
+        self = super().__new__(cls, text)
+        self.kind = kind
+        return self
+
+
+KINDS = (
+    "values",  # wrong numbers
+    "shape",
+    "dtype",
+    "device",
+    "nan",  # NaN or Inf where the reference is finite
+    "type",  # None, a wrong Python type, wrong items or keys
+    "params",  # module parameter names or shapes
+    "not_implemented",
+    "exception",  # the student's code raised
+    "checker",  # a bug of the course
+)
 LIBRARY_DIRS = tuple(
     str(Path(p).resolve())
     for p in {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}
@@ -33,24 +61,31 @@ def compare(node: dict, arrays: dict, got, where: str = "output", atol=1e-8, rto
     if kind in ("tensor", "ndarray"):
         return _compare_array(node, arrays[node["k"]], got, where, atol, rtol)
     if got is None and kind != "none":
-        return f"{where} is None{_forgot_return(where)}"
+        return Problem(f"{where} is None{_forgot_return(where)}", "type")
     if kind == "none":
-        return None if got is None else f"{where} should be None, got {_short(got)}"
+        if got is None:
+            return None
+        return Problem(f"{where} should be None, got {_short(got)}", "type")
     if kind in ("int", "float", "bool"):
         return _compare_number(node["v"], got, where, atol, rtol)
     if kind == "str":
         if not isinstance(got, str):
-            return f"{where} is a {type(got).__name__}, expected a str"
-        return (
-            None
-            if got == node["v"]
-            else f"{where} is {_short(got)}, expected {_short(node['v'])}"
+            return Problem(f"{where} is a {type(got).__name__}, expected a str", "type")
+        if got == node["v"]:
+            return None
+        return Problem(
+            f"{where} is {_short(got)}, expected {_short(node['v'])}", "values"
         )
     if kind in ("list", "tuple"):
         if not isinstance(got, (list, tuple)):
-            return f"{where} is a {type(got).__name__}, expected a {kind} of {len(node['items'])}"
+            return Problem(
+                f"{where} is a {type(got).__name__}, expected a {kind} of {len(node['items'])}",
+                "type",
+            )
         if len(got) != len(node["items"]):
-            return f"{where} has {len(got)} items, expected {len(node['items'])}"
+            return Problem(
+                f"{where} has {len(got)} items, expected {len(node['items'])}", "type"
+            )
         for i, (sub, g) in enumerate(zip(node["items"], got)):
             problem = compare(sub, arrays, g, f"{where}[{i}]", atol, rtol)
             if problem:
@@ -58,11 +93,15 @@ def compare(node: dict, arrays: dict, got, where: str = "output", atol=1e-8, rto
         return None
     if kind == "dict":
         if not isinstance(got, dict):
-            return f"{where} is a {type(got).__name__}, expected a dict"
+            return Problem(
+                f"{where} is a {type(got).__name__}, expected a dict", "type"
+            )
         missing = sorted(set(node["items"]) - set(map(str, got)))
         extra = sorted(set(map(str, got)) - set(node["items"]))
         if missing or extra:
-            return f"{where} keys: missing {missing}, unexpected {extra}"
+            return Problem(
+                f"{where} keys: missing {missing}, unexpected {extra}", "type"
+            )
         for k, sub in node["items"].items():
             problem = compare(sub, arrays, got[k], f"{where}[{k!r}]", atol, rtol)
             if problem:
@@ -71,7 +110,9 @@ def compare(node: dict, arrays: dict, got, where: str = "output", atol=1e-8, rto
     if kind == "object":
         for k, sub in node["items"].items():
             if not hasattr(got, k):
-                return f"{where} has no attribute {k!r} (expected a {node['cls']})"
+                return Problem(
+                    f"{where} has no attribute {k!r} (expected a {node['cls']})", "type"
+                )
             problem = compare(sub, arrays, getattr(got, k), f"{where}.{k}", atol, rtol)
             if problem:
                 return problem
@@ -94,41 +135,58 @@ def _compare_number(expected, got, where, atol, rtol):
     if isinstance(got, np.generic):
         got = got.item()
     if not isinstance(got, (bool, int, float)):
-        return (
-            f"{where} is a {type(got).__name__}, expected a {type(expected).__name__}"
-        )
+        kind = type(expected).__name__
+        return Problem(f"{where} is a {type(got).__name__}, expected a {kind}", "type")
     if isinstance(expected, float):
         ok = math.isclose(got, expected, rel_tol=rtol, abs_tol=atol)
     else:
         ok = got == expected
-    return None if ok else f"{where} is {got!r}, expected {expected!r}"
+    return (
+        None if ok else Problem(f"{where} is {got!r}, expected {expected!r}", "values")
+    )
 
 
 def _compare_array(node, expected: np.ndarray, got, where, atol, rtol):
     if got is None:
-        return f"{where} is None{_forgot_return(where)}"
+        return Problem(f"{where} is None{_forgot_return(where)}", "type")
     if node["t"] == "tensor":
         if isinstance(got, np.ndarray):
-            return f"{where} is a numpy array, expected a torch.Tensor (use torch operations)"
+            return Problem(
+                f"{where} is a numpy array, expected a torch.Tensor (use torch operations)",
+                "type",
+            )
         if not isinstance(got, torch.Tensor):
-            return f"{where} is a {type(got).__name__}, expected a torch.Tensor"
+            return Problem(
+                f"{where} is a {type(got).__name__}, expected a torch.Tensor", "type"
+            )
         if got.device.type != "cpu":
-            return (
+            return Problem(
                 f"{where} is on {got.device}, but the inputs were on the CPU: create new "
-                "tensors on the inputs' device (device=x.device), not a fixed one"
+                "tensors on the inputs' device (device=x.device), not a fixed one",
+                "device",
             )
         dtype = str(got.dtype)
         got = (
             got.detach().numpy() if got.dtype != torch.bfloat16 else got.float().numpy()
         )
         if dtype != node["dtype"]:
-            return f"{where} has dtype {dtype}, expected {node['dtype']}{_dtype_hint(node['dtype'])}"
+            return Problem(
+                f"{where} has dtype {dtype}, expected {node['dtype']}{_dtype_hint(node['dtype'])}",
+                "dtype",
+            )
     elif not isinstance(got, np.ndarray):
-        return f"{where} is a {type(got).__name__}, expected a numpy array"
+        return Problem(
+            f"{where} is a {type(got).__name__}, expected a numpy array", "type"
+        )
     elif got.dtype != expected.dtype:
-        return f"{where} has dtype {got.dtype}, expected {expected.dtype}"
+        return Problem(
+            f"{where} has dtype {got.dtype}, expected {expected.dtype}", "dtype"
+        )
     if got.shape != expected.shape:
-        return f"{where} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}{_shape_hint(got.shape, expected.shape)}"
+        return Problem(
+            f"{where} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}{_shape_hint(got.shape, expected.shape)}",
+            "shape",
+        )
     return _compare_values(expected, got, where, atol, rtol)
 
 
@@ -155,9 +213,10 @@ def _compare_values(expected: np.ndarray, got: np.ndarray, where, atol, rtol):
         if not bad.any():
             return None
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        return (
-            f"{where}: {int(bad.sum())} of {bad.size} values differ; first at index {first}: "
-            f"got {got[first].item()!r}, expected {expected[first].item()!r}"
+        return Problem(
+            f"{where}: {int(bad.sum())} of {bad.size} values differ; first at index "
+            f"{first}: got {got[first].item()!r}, expected {expected[first].item()!r}",
+            "values",
         )
     finite = np.isfinite(expected)
     bad_nan = np.isnan(got) & ~np.isnan(expected)
@@ -165,7 +224,11 @@ def _compare_values(expected: np.ndarray, got: np.ndarray, where, atol, rtol):
     for bad, what in ((bad_nan, "NaN"), (bad_inf, "Inf")):
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
-            return f"{where} contains {int(bad.sum())} {what} values (first at index {first}); expected finite numbers"
+            return Problem(
+                f"{where} contains {int(bad.sum())} {what} values (first at index "
+                f"{first}); expected finite numbers",
+                "nan",
+            )
     close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if close.all():
         return None
@@ -173,10 +236,11 @@ def _compare_values(expected: np.ndarray, got: np.ndarray, where, atol, rtol):
     err = np.where(finite, err, 0.0)
     rel = err / np.maximum(np.abs(expected), 1e-12)
     first = tuple(int(i) for i in np.argwhere(~close)[0])
-    return (
+    return Problem(
         f"{where}: {int((~close).sum())} of {close.size} values differ "
         f"(max abs error {err.max():.3g}, max rel error {rel.max():.3g}); "
-        f"first at index {first}: got {got[first]:.6g}, expected {expected[first]:.6g}"
+        f"first at index {first}: got {got[first]:.6g}, expected {expected[first]:.6g}",
+        "values",
     )
 
 
@@ -195,17 +259,18 @@ def _student_frame(exc: BaseException):
     ]
 
 
-def checker_error(exc: BaseException) -> str | None:
+def checker_error(exc: BaseException) -> Problem | None:
     """A message when ``exc`` did not come from student code (a bug of the course)."""
     if _student_frames(exc):
         return None
-    return (
+    return Problem(
         f"the checker itself failed ({type(exc).__name__}: {exc}); this is a bug of "
-        "the course, not of your code: please report it"
+        "the course, not of your code: please report it",
+        "checker",
     )
 
 
-def describe_exception(exc: BaseException) -> str:
+def describe_exception(exc: BaseException) -> Problem:
     """One line: what was raised, where in the student's code."""
     frame = _student_frame(exc)
     where = ""
@@ -214,11 +279,15 @@ def describe_exception(exc: BaseException) -> str:
         if frame.name != "<module>":
             where += f" (in {frame.name})"
     if isinstance(exc, NotImplementedError) and not str(exc):
-        return (
+        return Problem(
             f"not implemented yet: `raise NotImplementedError()`{where}. Replace "
-            "`# YOUR CODE HERE` and that line with your code, save the file and run this cell again."
+            "`# YOUR CODE HERE` and that line with your code, save the file and run "
+            "this cell again.",
+            "not_implemented",
         )
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if len(message) > 240:
         message = message[:237] + "..."
-    return f"your code raised {type(exc).__name__}: {message}{where}"
+    return Problem(
+        f"your code raised {type(exc).__name__}: {message}{where}", "exception"
+    )
