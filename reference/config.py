@@ -68,8 +68,6 @@ class AlphaFoldConfig:
 
     # --- heads (SI §1.9) ---
     N_distogram_bins: int = 64  # SI §1.9.8: 64 bins
-    distogram_first_break: float = 2.3125  # SI §1.9.8: bins from 2 Å to 22 Å
-    distogram_last_break: float = 21.6875  # SI §1.9.8
     N_plddt_bins: int = 50  # SI Alg. 29: 50 bins of lDDT-Cα
     c_plddt: int = 128  # SI Alg. 29: c = 128
     ptm: bool = False  # SI §1.9.7: the _ptm models add the PAE head

@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .features import extra_msa_feat
+
 
 class InputEmbedder(nn.Module):
     """SI Algorithm 3 "InputEmbedder", with SI Algorithm 4 "relpos".
@@ -190,28 +192,6 @@ class RecyclingEmbedder(nn.Module):
         return ((d2 > lower) & (d2 < upper)).to(x.dtype)
 
 
-def extra_msa_feat(
-    extra_msa: torch.Tensor,
-    extra_has_deletion: torch.Tensor,
-    extra_deletion_value: torch.Tensor,
-) -> torch.Tensor:
-    """The 25 extra-MSA feature channels, built as late as possible (they are large).
-
-    Args:
-        extra_msa: [*, N_extra, N_res] residue classes 0..22 (20 = X, 21 = gap).
-        extra_has_deletion: [*, N_extra, N_res] 1 where a deletion precedes the residue.
-        extra_deletion_value: [*, N_extra, N_res] ``atan(count / 3) * 2 / pi``.
-
-    Returns:
-        [*, N_extra, N_res, 25] one-hot(23), has_deletion, deletion_value.
-    """
-    # [*, N_extra, N_res, 25]
-    one_hot = F.one_hot(extra_msa.long(), 23).to(extra_has_deletion.dtype)
-    return torch.cat(
-        [one_hot, extra_has_deletion[..., None], extra_deletion_value[..., None]], -1
-    )
-
-
 class ExtraMsaEmbedder(nn.Module):
     """SI Algorithm 2 "Inference", line 15: the extra-MSA embedding.
 
@@ -232,7 +212,7 @@ class ExtraMsaEmbedder(nn.Module):
     ) -> torch.Tensor:
         """Project the extra-MSA features.
 
-        Args: as ``extra_msa_feat``.
+        Args: as ``features.extra_msa_feat`` (lesson 1).
 
         Returns:
             e: [*, N_extra, N_res, c_e] extra-MSA representation.
@@ -240,7 +220,7 @@ class ExtraMsaEmbedder(nn.Module):
         # SI Alg. 2, line 15: e_si = Linear(f_extra_msa_feat_si)
         # [*, N_extra, N_res, c_e]
         ### BEGIN SOLUTION
-        f = extra_msa_feat(extra_msa, extra_has_deletion, extra_deletion_value)
+        f = extra_msa_feat(extra_msa.long(), extra_has_deletion, extra_deletion_value)
         e = self.linear(f.to(self.linear.weight.dtype))
         ### END SOLUTION
         return e

@@ -6,12 +6,8 @@ import pytest
 import torch
 from trunk_inputs import trunk_inputs
 
-from reference.evoformer import (
-    EvoformerBlock,
-    EvoformerStack,
-    ExtraMsaBlock,
-    ExtraMsaStack,
-)
+from reference.evoformer import EvoformerBlock, EvoformerStack
+from reference.extra_msa_stack import ExtraMsaBlock, ExtraMsaStack
 from reference.weights import WeightError, load_params, plan
 
 

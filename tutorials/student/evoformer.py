@@ -1,5 +1,6 @@
 """The Evoformer: blocks that refine the MSA and pair representations together, and
-the stacks of them (48 Evoformer blocks; 4 extra-MSA blocks)."""
+the stack of 48 of them (SI §1.6). The extra-MSA stack's blocks are Evoformer blocks
+with global column attention (``extra_msa_stack.py``)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class EvoformerBlock(nn.Module):
             attention (AF2-Multimer's order) instead of after the MSA transition.
     """
 
+    # The extra-MSA block (SI Alg. 18) swaps in global column attention.
     is_extra_msa = False
 
     def __init__(
@@ -124,12 +126,9 @@ class EvoformerBlock(nn.Module):
         # SI Alg. 6, line 2
         # YOUR CODE HERE
         raise NotImplementedError()
-        # SI Alg. 6, line 3 (SI Alg. 18, line 3: global column attention)
-        if self.is_extra_msa:
-            m = m + self.msa_column_global_attention(m, msa_mask, chunk_size)
-        else:
-            # YOUR CODE HERE
-            raise NotImplementedError()
+        # SI Alg. 6, line 3
+        # YOUR CODE HERE
+        raise NotImplementedError()
         # SI Alg. 6, line 4
         # YOUR CODE HERE
         raise NotImplementedError()
@@ -150,23 +149,6 @@ class EvoformerBlock(nn.Module):
         # YOUR CODE HERE
         raise NotImplementedError()
         return z
-
-
-class ExtraMsaBlock(EvoformerBlock):
-    """One block of the extra-MSA stack: an Evoformer block with global column attention.
-
-    SI Algorithm 18 "ExtraMsaStack", lines 2-10. The Evoformer block with
-    ``is_extra_msa = True``: column attention is ``MSAColumnGlobalAttention``
-    (SI Alg. 19), and the defaults are the extra-MSA sizes (c_e = 64, 8 channels
-    per head).
-    """
-
-    is_extra_msa = True
-
-    def __init__(
-        self, c_m: int = 64, c_z: int = 128, c_hidden_msa_att: int = 8, **kwargs
-    ):
-        super().__init__(c_m, c_z, c_hidden_msa_att, **kwargs)
 
 
 class EvoformerStack(nn.Module):
@@ -193,44 +175,3 @@ class EvoformerStack(nn.Module):
             # YOUR CODE HERE
             raise NotImplementedError()
         return m, z
-
-
-class ExtraMsaStack(nn.Module):
-    """A stack of extra-MSA blocks; only its pair representation is used afterwards.
-
-    SI Algorithm 18 "ExtraMsaStack".
-
-    Args:
-        N_block: number of blocks.
-        c_e, c_z, **kwargs: the sizes of every block (see ``ExtraMsaBlock``).
-    """
-
-    def __init__(self, N_block: int = 4, c_e: int = 64, c_z: int = 128, **kwargs):
-        super().__init__()
-        self.blocks = nn.ModuleList(
-            ExtraMsaBlock(c_e, c_z, **kwargs) for _ in range(N_block)
-        )
-
-    def forward(
-        self,
-        a: torch.Tensor,
-        z: torch.Tensor,
-        extra_msa_mask: torch.Tensor,
-        pair_mask: torch.Tensor,
-        chunk_size: int | None = None,
-    ) -> torch.Tensor:
-        """Run every block in turn.
-
-        Args:
-            a: [*, N_extra_seq, N_res, c_e] extra MSA representation.
-            z: [*, N_res, N_res, c_z] pair representation.
-            extra_msa_mask: [*, N_extra_seq, N_res] 1 = keep.
-            pair_mask: [*, N_res, N_res] 1 = keep.
-            chunk_size: chunk size of every chunked layer (``None``: no chunking).
-
-        Returns:
-            [*, N_res, N_res, c_z] the updated pair representation.
-        """
-        for block in self.blocks:
-            a, z = block(a, z, extra_msa_mask, pair_mask, chunk_size)
-        return z

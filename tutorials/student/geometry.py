@@ -64,7 +64,9 @@ def quat_multiply_by_vec(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """The product ``q (0, v)`` of a quaternion and a pure-vector quaternion.
 
     q: [*, 4] quaternion; v: [*, 3] the (b, c, d) of the pure quaternion.
-    Returns [*, 4]. The backbone update (SI Alg. 23) uses it as ``q + q (0, v)``.
+    Returns [*, 4]. ``q + q (0, v) = q (1, v)`` is how AF2's ``QuatAffine.pre_compose``
+    applies the backbone update (1, b, c, d); ``BackboneUpdate`` here composes the
+    same rotation as matrices instead.
     """
     return quat_multiply(q, torch.cat([torch.zeros_like(v[..., :1]), v], dim=-1))
 

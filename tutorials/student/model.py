@@ -19,7 +19,8 @@ from torch import nn
 from .all_atom import pseudo_beta
 from .config import AlphaFoldConfig, model_config
 from .embedders import ExtraMsaEmbedder, InputEmbedder, RecyclingEmbedder
-from .evoformer import EvoformerStack, ExtraMsaStack
+from .evoformer import EvoformerStack
+from .extra_msa_stack import ExtraMsaStack
 from .heads import (
     DistogramHead,
     ExperimentallyResolvedHead,
