@@ -1,152 +1,134 @@
-"""What an exercise is: cases (deterministic inputs), mutants (typical mistakes), points.
+"""What an exercise is: one row of the declarative table in ``grader/exercises/``.
 
-Each reference module with exercises has one file ``grader/exercises/<module>.py``
-that lists its exercises::
+A row names the exercise (``"<reference module>.<function or class>[.<method>]"``),
+its lesson and points, its toy sizes (visible and hidden), its cases, its tolerances
+and its typical mistakes::
 
-    LESSON = 1
-    EXERCISES = [
-        Exercise("features.one_hot_msa", points=1, cases=_one_hot_cases,
-                 mutants=[Mutant("21 classes instead of 23", _one_hot_21)]),
-    ]
+    Exercise(
+        "attention.mask_bias", lesson=2, points=1,
+        sizes=dict(B=2, K=7), hidden=dict(B=3, K=9),
+        cases=[Case("holes, padding, a masked row", lambda d: ((d.mask("mask", "B", "K"),), {}))],
+        mistakes=[Edit("masked keys get a *negative* bias", "(mask - 1)", "(1 - mask)")],
+    )
 
-``cases(hidden)`` returns a list of ``Case`` (a function) or ``ModuleCase`` (an
-``nn.Module`` class). Inputs are rebuilt for every call, so a student function that
-changes its inputs in place cannot spoil the next run, and they come from
-``inputs(seed)`` helpers below (numpy's PCG64 stream, stable across torch versions).
-``hidden=True`` gives other sizes and seeds (the instructor's hidden tests).
+A case draws its inputs from a ``Draw`` (``grader.inputs``): float64 tensors whose
+seeds come from the names of the exercise, the case and the tensor, so the visible
+and the hidden run (other sizes, other seeds) of every case are reproducible across
+machines and torch versions. A case of a class exercise also gives the constructor
+arguments (``init``); the check then fills the parameters by name and calls
+``forward`` (or the exercise's method).
 
-A mutant is a callable with the student's signature that makes one typical mistake,
-usually the reference with one thing changed (``patched`` swaps a helper during the
-call). Build time saves each mutant's outputs, so a wrong answer that matches one is
-diagnosed by name; the test suite asserts that every mutant is caught.
+A typical mistake is a small edit of the reference solution (``Edit``): the text
+``old`` of the exercise's own code becomes ``new``. An edit whose ``old`` text is no
+longer in the reference fails loudly (``grader.mistakes``), so the table cannot
+drift from the code it checks.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import torch
+Build = Callable[[Any], tuple[tuple, dict]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Case:
-    """One call ``fn(*args, **kwargs)``; ``build()`` returns ``(args, kwargs)``."""
+    """One call: ``build(d)`` returns ``(args, kwargs)``; ``init`` (class exercises)
+    overrides entries of the exercise's constructor arguments."""
 
     label: str
-    build: Callable[[], tuple[tuple, dict]]
+    build: Build
+    init: dict = field(default_factory=dict)
 
 
-@dataclass
-class ModuleCase:
-    """``cls(**init)`` with deterministic float64 parameters, then ``module(*args, **kwargs)``."""
-
-    label: str
-    init: dict
-    build: Callable[[], tuple[tuple, dict]]
-    seed: int = 0
-
-
-@dataclass
-class Mutant:
-    """A typical mistake: ``fn`` has the student's signature; ``diagnosis`` is shown when
-    a student's output matches it. ``diagnose=False``: used by the tests only."""
+@dataclass(frozen=True)
+class Edit:
+    """A typical mistake: in the exercise's own code, ``old`` becomes ``new`` (each a
+    string, or tuples of strings for several replacements). ``diagnosis`` is what a
+    student whose output matches it is told."""
 
     diagnosis: str
-    fn: Callable
-    diagnose: bool = True
+    old: str | tuple[str, ...]
+    new: str | tuple[str, ...]
+
+    def replacements(self) -> list[tuple[str, str]]:
+        old = (self.old,) if isinstance(self.old, str) else self.old
+        new = (self.new,) if isinstance(self.new, str) else self.new
+        if len(old) != len(new):
+            raise ValueError(
+                f"{self.diagnosis!r}: {len(old)} old texts, {len(new)} new"
+            )
+        return list(zip(old, new))
+
+
+@dataclass(frozen=True)
+class Wrap:
+    """A typical mistake that is no edit of the code: ``wrap(reference)`` returns a
+    callable with the student's signature (a mistake in the output, say)."""
+
+    diagnosis: str
+    wrap: Callable[[Any], Any]
+
+
+Mistake = Edit | Wrap
 
 
 @dataclass
 class Exercise:
-    """``name`` = ``"<reference module>.<function or class>"``."""
+    """One row of the table. ``sizes``/``hidden``: toy sizes by SI name for the visible
+    and the hidden run; ``init``: constructor arguments of a class exercise (a string
+    value that names a size is replaced by the size); ``owns``: further code units
+    (``"Class.method"``) this exercise is graded for, e.g. a base-class body shared
+    by its subclasses."""
 
     name: str
+    lesson: int
     points: int
-    cases: Callable[[bool], list]
-    mutants: list[Mutant] = field(default_factory=list)
+    cases: list[Case]
+    sizes: dict[str, int] = field(default_factory=dict)
+    hidden: dict[str, int] = field(default_factory=dict)
+    init: dict[str, Any] | None = None
+    mistakes: list[Mistake] = field(default_factory=list)
     atol: float = 1e-8
     rtol: float = 1e-6
-    hint: str = ""
+    owns: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
+        """The reference module, e.g. ``"attention"``."""
         return self.name.split(".")[0]
 
     @property
     def attr(self) -> str:
+        """The path inside the module, e.g. ``"Attention"`` or ``"InputEmbedder.relpos"``."""
         return self.name.split(".", 1)[1]
+
+    @property
+    def obj_name(self) -> str:
+        """The module-level function or class the student writes."""
+        return self.attr.split(".")[0]
+
+    @property
+    def method(self) -> str | None:
+        """For a method exercise, the method the check calls (else ``None``)."""
+        parts = self.attr.split(".", 1)
+        return parts[1] if len(parts) > 1 else None
+
+    @property
+    def is_class(self) -> bool:
+        return self.init is not None
 
     def reference(self):
         """The reference function or class (imported only when needed)."""
-        return getattr(importlib.import_module(f"reference.{self.module}"), self.attr)
+        module = importlib.import_module(f"reference.{self.module}")
+        return getattr(module, self.obj_name)
 
-
-# --- deterministic inputs ---------------------------------------------------------
-def rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def randn(seed: int, *shape: int, scale: float = 1.0) -> torch.Tensor:
-    """Standard-normal float64 tensor from a fixed seed."""
-    return torch.from_numpy(rng(seed).standard_normal(shape) * scale)
-
-
-def rand(seed: int, *shape: int) -> torch.Tensor:
-    """Uniform [0, 1) float64 tensor from a fixed seed."""
-    return torch.from_numpy(rng(seed).random(shape))
-
-
-def randint(seed: int, high: int, *shape: int, low: int = 0) -> torch.Tensor:
-    """int64 tensor of integers in [low, high) from a fixed seed."""
-    return torch.from_numpy(rng(seed).integers(low, high, size=shape, dtype=np.int64))
-
-
-def mask(seed: int, *shape: int, p_keep: float = 0.8) -> torch.Tensor:
-    """float64 0/1 mask with at least one 1 in every last-axis row."""
-    m = (rng(seed).random(shape) < p_keep).astype(np.float64)
-    m[..., 0] = 1.0
-    return torch.from_numpy(m)
-
-
-def init_parameters(module: torch.nn.Module, seed: int) -> None:
-    """Fill every parameter with deterministic values (float64), keyed by its name, so
-    the student's module and the reference get the same ones whatever their order."""
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            g = rng(seed * 7919 + zlib.crc32(name.encode()))
-            fan_in = p.shape[-1] if p.dim() > 1 else 4
-            values = g.standard_normal(tuple(p.shape)) / np.sqrt(fan_in)
-            p.copy_(torch.from_numpy(values).to(p.dtype))
-
-
-# --- mutants ------------------------------------------------------------------------
-@contextlib.contextmanager
-def swapped(module, attr: str, replacement):
-    """Temporarily replace ``module.attr``."""
-    old = getattr(module, attr)
-    setattr(module, attr, replacement)
-    try:
-        yield
-    finally:
-        setattr(module, attr, old)
-
-
-def patched(fn: Callable, module, attr: str, replacement) -> Callable:
-    """``fn`` run with ``module.attr`` replaced: a mistake inside a helper of ``fn``."""
-
-    def mutant(*args, **kwargs):
-        with swapped(module, attr, replacement):
-            return fn(*args, **kwargs)
-
-    return mutant
-
-
-def mapped(fn: Callable, transform: Callable[[Any], Any]) -> Callable:
-    """``transform(fn(...))``: a mistake in the output (transposed, wrong scale...)."""
-    return lambda *args, **kwargs: transform(fn(*args, **kwargs))
+    def constructor_args(self, case: Case, sizes: dict[str, int]) -> dict:
+        """``init`` updated by the case's, size names replaced by sizes."""
+        args = {**(self.init or {}), **case.init}
+        return {
+            k: sizes.get(v, v) if isinstance(v, str) else v for k, v in args.items()
+        }

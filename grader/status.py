@@ -41,6 +41,7 @@ def _worker(names: list[str]) -> None:
         line = dict(
             name=name,
             passed=result.passed,
+            kind=result.kind,
             message=result.message,
             seconds=result.seconds,
         )
@@ -64,10 +65,7 @@ def _run_lesson(names: list[str], home: Path, timeout: float) -> dict[str, dict]
             text=True,
         )
         lines: queue.Queue = queue.Queue()
-        threading.Thread(
-            target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)],
-            daemon=True,
-        ).start()
+        threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
         started = False
         while todo:
             try:
@@ -76,6 +74,7 @@ def _run_lesson(names: list[str], home: Path, timeout: float) -> dict[str, dict]
                 proc.kill()
                 results[todo.pop(0)] = dict(
                     passed=False,
+                    kind="timeout",
                     message=f"✗ no answer within {timeout:.0f} s (an endless loop?)",
                 )
                 break
@@ -83,6 +82,7 @@ def _run_lesson(names: list[str], home: Path, timeout: float) -> dict[str, dict]
                 proc.wait()
                 results[todo.pop(0)] = dict(
                     passed=False,
+                    kind="crash",
                     message=f"✗ your code crashed Python (exit code {proc.returncode})",
                 )
                 break
@@ -99,6 +99,13 @@ def _run_lesson(names: list[str], home: Path, timeout: float) -> dict[str, dict]
     return results
 
 
+def _pump(stream, lines: queue.Queue) -> None:
+    """Every line of ``stream`` into ``lines``, then ``None`` at its end."""
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
 def report(
     path: str | Path | None = None,
     lessons: list[int] | None = None,
@@ -107,23 +114,33 @@ def report(
     """The status table as text."""
     home = student_dir(path)
     by_lesson: dict[int, list] = {}
-    for name, ex in exercises.all_exercises().items():
-        by_lesson.setdefault(exercises.lesson_of(name), []).append(ex)
+    for ex in exercises.all_exercises().values():
+        by_lesson.setdefault(ex.lesson, []).append(ex)
     out = [f"Your code in {home / 'student'}:"]
     for lesson in sorted(by_lesson):
         if lessons and lesson not in lessons:
             continue
         exs = by_lesson[lesson]
         results = _run_lesson([e.name for e in exs], home, timeout)
-        got = sum(e.points for e in exs if results[e.name]["passed"])
-        out.append(f"\nLesson {lesson}: {got}/{sum(e.points for e in exs)} points")
+        kinds = {e.name: results[e.name]["kind"] for e in exs}
+        mine = sum(e.points for e in exs if kinds[e.name] == "passed")
+        theirs = sum(e.points for e in exs if kinds[e.name] == "reference")
+        total = sum(e.points for e in exs)
+        given = f" (+{theirs} with the reference in use)" if theirs else ""
+        out.append(f"\nLesson {lesson}: {mine}/{total} points{given}")
         width = max(len(e.name) for e in exs)
         for e in exs:
-            r = results[e.name]
-            mark, pts = ("✓", e.points) if r["passed"] else ("✗", 0)
-            why = "" if r["passed"] else "  " + _first_reason(r["message"])
-            out.append(f"  {mark} {e.name:<{width}}  {pts}/{e.points}{why}")
+            out.append(f"  {_line(e, results[e.name], kinds[e.name], width)}")
     return "\n".join(out)
+
+
+def _line(ex, result: dict, kind: str, width: int) -> str:
+    """``✓ name  2/2``; ``✗ name  0/2  why``; ``R name  0/2  reference in use``."""
+    if kind == "passed":
+        return f"✓ {ex.name:<{width}}  {ex.points}/{ex.points}"
+    if kind == "reference":
+        return f"R {ex.name:<{width}}  0/{ex.points}  reference in use, not your code"
+    return f"✗ {ex.name:<{width}}  0/{ex.points}  {_first_reason(result['message'])}"
 
 
 def _first_reason(message: str) -> str:

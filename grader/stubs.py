@@ -85,8 +85,11 @@ def sibling_imports(text: str) -> set[str]:
     return found
 
 
-def student_files(reference_dir: Path, package_init: str) -> dict[str, str]:
-    """``{file name: text}`` of the whole student package."""
+def student_files(
+    reference_dir: Path, package_init: str, solved: bool = False
+) -> dict[str, str]:
+    """``{file name: text}`` of the whole student package (``solved``: every region
+    filled in with the reference solution, as a student who finished would have it)."""
     sources = {
         p.stem: p.read_text()
         for p in sorted(reference_dir.glob("*.py"))
@@ -96,7 +99,8 @@ def student_files(reference_dir: Path, package_init: str) -> dict[str, str]:
     needed: list[str] = []
     for name, text in sources.items():
         if has_regions(text):
-            stub = relative_imports(strip_regions(text, f"reference/{name}.py"))
+            text = text if solved else strip_regions(text, f"reference/{name}.py")
+            stub = relative_imports(text)
             files[f"{name}.py"] = stub
             needed += sorted(sibling_imports(stub))
     while needed:

@@ -124,13 +124,11 @@ check.exercise(
 # widens $c$ to $4c$, ReLU, a Linear back to $c$. The same body serves the MSA
 # (`[*, N_seq, N_res, c_m]`) and the pair (`[*, N_res, N_res, c_z]`).
 #
-# **Exercises**: `Transition.forward` and `Transition._mlp` (one body, two checks).
+# **Exercises**: `Transition.forward` and `Transition._mlp`. `MSATransition` and
+# `PairTransition` only set the sizes, so one check runs your body on an MSA and on a pair.
 
-# %% tags=["check"] points=1 exercise="transition.MSATransition"
-check.exercise("transition.MSATransition", student.transition.MSATransition)
-
-# %% tags=["check"] points=1 exercise="transition.PairTransition"
-check.exercise("transition.PairTransition", student.transition.PairTransition)
+# %% tags=["check"] points=2 exercise="transition.Transition"
+check.exercise("transition.Transition", student.transition.Transition)
 
 # %% [markdown]
 # ## 4. The outer product mean (SI Alg. 10): co-evolution into the pair

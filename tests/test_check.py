@@ -16,12 +16,13 @@ import torch
 from torch import nn
 
 from grader import CheckFailed, check, exercises
-from grader.cases import Case, Exercise, ModuleCase, Mutant, mask, randn
+from grader.cases import Case, Exercise, Wrap
+from grader.mistakes import mutant
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-# --- a toy registry: a function and a module exercise, checked live (hidden=True) -----
+# --- a toy table: a function and a module exercise, checked live (hidden=True) --------
 def scale_and_norm(x: torch.Tensor) -> tuple[torch.Tensor, dict]:
     return 2 * x, {"norm": x.norm(dim=-1)}
 
@@ -42,27 +43,33 @@ class _ToyExercise(Exercise):
 
 
 TOY = types.SimpleNamespace(
-    LESSON=99,
     EXERCISES=[
         _ToyExercise(
             "toy.scale_and_norm",
+            lesson=99,
             points=1,
-            cases=lambda hidden: [Case("batched", lambda: ((randn(1, 3, 7, 5),), {}))],
-            mutants=[
-                Mutant(
+            sizes=dict(B=3, N=7, c=5),
+            cases=[Case("batched", lambda d: ((d.randn("x", "B", "N", "c"),), {}))],
+            mistakes=[
+                Wrap(
                     "the norm is over the last axis",
-                    lambda x: (2 * x, {"norm": x.norm(dim=0)}),
+                    lambda ref: lambda x: (2 * x, {"norm": x.norm(dim=0)}),
                 )
             ],
         ),
         _ToyExercise(
             "toy.Toy",
+            lesson=99,
             points=2,
-            cases=lambda hidden: [
-                ModuleCase(
+            sizes=dict(B=2, N_res=7, c_in=3, c_out=5),
+            init=dict(c_in="c_in", c_out="c_out"),
+            cases=[
+                Case(
                     "batched, masked",
-                    dict(c_in=3, c_out=5),
-                    lambda: ((randn(2, 2, 7, 3), mask(3, 7)), {}),
+                    lambda d: (
+                        (d.randn("x", 2, "B", "N_res", "c_in"), d.seq_mask("m")),
+                        {},
+                    ),
                 )
             ],
         ),
@@ -73,23 +80,35 @@ TOY = types.SimpleNamespace(
 @pytest.fixture(autouse=True)
 def toy_registry(monkeypatch):
     monkeypatch.setitem(exercises.modules(), "toy", TOY)
+    monkeypatch.setattr(check, "_cache", {})
 
 
-def verdict(fn, name="toy.scale_and_norm"):
+def verdict(fn, name="toy.scale_and_norm") -> check.Result:
     result = check.run(name, fn, hidden=True)
     assert not result.passed
-    return result.message
+    return result
 
 
 # --- passing -----------------------------------------------------------------------------
 def test_pass_prints_one_short_line(capsys):
-    check.exercise("toy.scale_and_norm", scale_and_norm, hidden=True)
+    mine = types.FunctionType(scale_and_norm.__code__, {}, "scale_and_norm")
+    result = check.exercise("toy.scale_and_norm", mine, hidden=True)
     out = capsys.readouterr().out
     assert out.startswith("✓ toy.scale_and_norm") and out.count("\n") == 1
+    assert result.kind == "passed" and "1 point" in out
 
 
-def test_output_on_any_device_dtype_of_inputs_accepted():
-    assert check.run("toy.Toy", Toy, hidden=True).passed
+def test_the_reference_passes_but_says_it_is_not_the_students_code(capsys):
+    result = check.exercise("toy.scale_and_norm", scale_and_norm, hidden=True)
+    assert result.passed and result.kind == "reference"
+    assert "reference in use, not your code" in capsys.readouterr().out
+
+
+def test_module_output_on_the_inputs_dtype_accepted():
+    class Mine(Toy):
+        pass
+
+    assert check.run("toy.Toy", Mine, hidden=True).kind == "passed"
 
 
 # --- wrong answers -------------------------------------------------------------------------
@@ -97,52 +116,60 @@ def test_failure_raises_check_failed_without_traceback():
     with pytest.raises(CheckFailed) as info:
         check.exercise("toy.scale_and_norm", lambda x: None, hidden=True)
     exc = info.value
-    assert (
-        isinstance(exc, AssertionError)
-        and exc.__suppress_context__
-        and exc.__cause__ is None
-    )
-    rendered = "\n".join(
-        exc._render_traceback_()
-    )  # what IPython shows instead of a traceback
+    assert isinstance(exc, AssertionError) and exc.__suppress_context__
+    rendered = "\n".join(exc._render_traceback_())  # what IPython shows
     assert "Traceback" not in rendered and "grader/" not in rendered
     assert "did you forget the `return`" in rendered
 
 
+def _generator(x):
+    yield 2 * x
+
+
 @pytest.mark.parametrize(
-    "fn, expected",
+    "fn, expected, kind",
     [
-        (lambda x: [2 * x], "has 1 items, expected 2"),
-        (lambda x: "x", "is a str, expected a tuple"),
+        (lambda x: [2 * x], "has 1 items, expected 2", "type"),
+        (lambda x: "x", "is a str, expected a tuple", "type"),
+        (_generator, "a `yield` where `return` was meant", "type"),
         (
             lambda x: ((2 * x).numpy(), {"norm": x.norm(dim=-1)}),
-            "numpy array, expected a torch.Tensor",
+            "is a ndarray, expected a torch.Tensor (use torch operations",
+            "type",
         ),
-        (lambda x: (2 * x.transpose(-1, -2), {"norm": x.norm(dim=-1)}), "transposed?"),
+        (
+            lambda x: (2 * x.transpose(-1, -2), {"norm": x.norm(dim=-1)}),
+            "transposed?",
+            "shape",
+        ),
         (
             lambda x: ((2 * x).float(), {"norm": x.norm(dim=-1)}),
             "dtype torch.float32, expected torch.float64",
+            "dtype",
         ),
         (
             lambda x: (2 * x, {"nrm": x.norm(dim=-1)}),
             "missing ['norm'], unexpected ['nrm']",
+            "type",
         ),
         (
             lambda x: (2 * x, {"norm": x.norm(dim=-1) / 0 * 0}),
             "21 NaN values (first at index (0, 0))",
+            "nan",
         ),
-        (lambda x: (2 * x, {"norm": x.norm(dim=-1) / 0}), "Inf values"),
-        (lambda x: (2 * x, {"norm": None}), "output[1]['norm'] is None"),
+        (lambda x: (2 * x, {"norm": x.norm(dim=-1) / 0}), "Inf values", "nan"),
+        (lambda x: (2 * x, {"norm": None}), "output[1]['norm'] is None", "type"),
         (
             lambda x: ((2 * x).to("meta"), {"norm": x.norm(dim=-1)}),
             "is on meta, but the inputs were on the CPU",
+            "device",
         ),
     ],
 )
-def test_wrong_outputs_are_named(fn, expected):
-    message = verdict(fn)
-    assert expected in message, message
-    assert "case 'batched', scale_and_norm(<[3, 7, 5] float64>)" in message
+def test_wrong_outputs_are_named(fn, expected, kind):
+    result = verdict(fn)
+    assert expected in result.message and result.kind == kind, result.message
+    assert "case 'batched', scale_and_norm(<[3, 7, 5] float64>)" in result.message
 
 
 def test_wrong_values_give_errors_and_first_index():
@@ -151,13 +178,32 @@ def test_wrong_values_give_errors_and_first_index():
         y[1, 2, 3] += 0.5
         return y, {"norm": x.norm(dim=-1)}
 
-    message = verdict(off_by_a_bit)
+    message = verdict(off_by_a_bit).message
     assert "1 of 105 values differ" in message and "max abs error 0.5" in message
     assert "first at index (1, 2, 3)" in message
+    assert "within 0.0001" not in message  # not a near miss
+
+
+def test_a_near_miss_gets_a_numerical_hint():
+    message = verdict(lambda x: (2 * x * (1 + 3e-5), {"norm": x.norm(dim=-1)})).message
+    assert "Every value is within 0.0001 of the expected one" in message
+    assert "epsilon" in message
+
+
+def test_no_relative_error_where_the_expected_value_is_zero(monkeypatch):
+    def zero_norm(x):
+        return 2 * x, {"norm": x.norm(dim=-1)}
+
+    zeros = [Case("zeros", lambda d: ((torch.zeros(3, 7, 5),), {}))]
+    monkeypatch.setattr(TOY.EXERCISES[0], "cases", zeros)
+    monkeypatch.setattr(check, "_cache", {})
+    message = verdict(lambda x: (2 * x + 1, {"norm": x.norm(dim=-1)})).message
+    assert "max abs error 1" in message and "rel error" not in message
+    assert check.run("toy.scale_and_norm", zero_norm, hidden=True).passed
 
 
 def test_typical_mistake_is_named():
-    message = verdict(lambda x: (2 * x, {"norm": x.norm(dim=0)}))
+    message = verdict(lambda x: (2 * x, {"norm": x.norm(dim=0)})).message
     assert "Probable mistake: the norm is over the last axis" in message
 
 
@@ -165,16 +211,71 @@ def test_exception_in_student_code_names_the_line_not_the_checker():
     def broken(x):
         return x / 0 if math.pi else x, {}[0]
 
-    message = verdict(broken)
-    assert "your code raised KeyError: 0" in message
-    assert f"of {Path(__file__).name} (in broken)" in message
-    assert "grader" not in message
+    result = verdict(broken)
+    assert "your code raised KeyError: 0" in result.message
+    assert f"of {Path(__file__).name} (in broken)" in result.message
+    assert "grader" not in result.message and result.kind == "exception"
+
+
+@pytest.mark.parametrize(
+    "exc, expected",
+    [
+        (SystemExit(0), "your code called exit() or sys.exit()"),
+        (KeyboardInterrupt(), "interrupted (KeyboardInterrupt)"),
+    ],
+)
+def test_exit_and_interrupt_in_student_code_are_one_line_about_it(exc, expected):
+    def leaves(x):
+        raise exc
+
+    result = verdict(leaves)
+    assert expected in result.message and "(in leaves)" in result.message
+    assert "grader" not in result.message and result.kind == "exception"
+    with pytest.raises(CheckFailed):  # the notebook cell stops cleanly
+        check.exercise("toy.scale_and_norm", leaves, hidden=True)
+
+
+@pytest.mark.parametrize(
+    "answer, name, expected",
+    [
+        (42, "toy.scale_and_norm", "expected a function, got 42"),
+        (scale_and_norm, "toy.Toy", "expected a class (an nn.Module), got <function"),
+    ],
+)
+def test_the_wrong_kind_of_answer_is_the_students_problem(answer, name, expected):
+    result = check.run(name, answer, hidden=True)
+    assert not result.passed and expected in result.message and result.kind == "type"
+    assert "checker itself" not in result.message
 
 
 def test_a_bug_of_the_checker_says_so(monkeypatch):
     monkeypatch.setattr(check, "loads", functools.partial(json.loads, "{"))
-    message = check.run("toy.scale_and_norm", scale_and_norm, hidden=True).message
-    assert "the checker itself failed" in message and "not of your code" in message
+    result = check.run("toy.scale_and_norm", scale_and_norm, hidden=True)
+    assert "the checker itself failed" in result.message
+    assert "not of your code" in result.message and result.kind == "checker"
+
+
+# --- inputs changed in place ------------------------------------------------------------
+def test_an_input_changed_in_place_is_named():
+    def in_place(x):
+        out = 2 * x, {"norm": x.norm(dim=-1)}
+        x[0] = 0
+        return out
+
+    result = verdict(in_place)
+    assert result.kind == "modified_input"
+    assert "changed its input `x` in place" in result.message
+
+
+def test_a_module_that_changes_its_mask_is_caught():
+    class Masks(Toy):
+        def forward(self, x, seq_mask):
+            out = super().forward(x, seq_mask)
+            seq_mask.mul_(2)
+            return out
+
+    result = verdict(Masks, "toy.Toy")
+    assert "changed its input `seq_mask` in place" in result.message
 
 
 # --- modules -------------------------------------------------------------------------------
@@ -200,71 +301,68 @@ class WrongShape(Toy):
 
 
 def test_module_parameter_names_are_checked():
-    message = verdict(Renamed, "toy.Toy")
+    result = verdict(Renamed, "toy.Toy")
     assert (
-        "missing ['linear_a.bias', 'linear_a.weight'], unexpected ['linear_b.bias', 'linear_b.weight']"
-        in message
-    )
+        "missing ['linear_a.bias', 'linear_a.weight'], "
+        "unexpected ['linear_b.bias', 'linear_b.weight']"
+    ) in result.message
+    assert result.kind == "params"
 
 
 def test_module_parameter_shapes_are_checked():
-    assert "norm.weight is [7], expected [5]" in verdict(WrongShape, "toy.Toy")
+    assert "norm.weight is [7], expected [5]" in verdict(WrongShape, "toy.Toy").message
 
 
 def test_module_masks_are_checked():
-    message = verdict(NoMask, "toy.Toy")
-    assert (
-        "values differ" in message
-        and "Toy(c_in=3, c_out=5)(<[2, 7, 3] float64>, <[7] float64>)" in message
-    )
+    message = verdict(NoMask, "toy.Toy").message
+    assert "values differ" in message
+    assert "Toy(c_in=3, c_out=5)(<[2, 2, 7, 3] float64>, <[7] float64>)" in message
 
 
-# --- lesson 1 stubs and isolation ----------------------------------------------------------
+# --- the student package -------------------------------------------------------------------
 @pytest.fixture
 def stub_package(monkeypatch):
     """The generated student package (all stubs), imported fresh."""
     monkeypatch.syspath_prepend(str(ROOT / "tutorials"))
     monkeypatch.delenv("AF2_USE_REFERENCE", raising=False)
-    for name in [m for m in sys.modules if m == "student" or m.startswith("student.")]:
+    for name in [m for m in sys.modules if m.split(".")[0] == "student"]:
         monkeypatch.delitem(sys.modules, name)
     yield importlib.import_module("student")
-    for name in [m for m in sys.modules if m == "student" or m.startswith("student.")]:
+    for name in [m for m in sys.modules if m.split(".")[0] == "student"]:
         del sys.modules[name]
 
 
 def test_every_stub_fails_with_not_implemented(stub_package):
     for name, ex in exercises.all_exercises().items():
-        if exercises.lesson_of(name) != 1:
+        if ex.lesson == 99:
             continue
         result = check.run(name)
-        assert not result.passed
-        assert "not implemented yet" in result.message, result.message
+        assert result.kind == "not_implemented", result.message
         assert f"of {ex.module}.py (in " in result.message
 
 
-def test_other_exercises_are_the_reference_while_one_is_checked(
-    stub_package, monkeypatch
+def test_a_component_switched_to_the_reference_is_reported_as_such(stub_package):
+    stub_package.use_reference("attention")
+    result = check.run("attention.Attention")
+    assert result.passed and result.kind == "reference"
+    assert "reference in use, not your code" in result.message
+
+
+def test_a_student_module_that_fails_to_import_is_an_import_problem(
+    stub_package, tmp_path, monkeypatch
 ):
-    """make_msa_feat calls deletion_value: a stubbed deletion_value costs no points twice."""
-    import student.features as features
-
-    from reference.features import make_msa_feat
-
-    code = make_msa_feat.__code__
-    mine = types.FunctionType(
-        code, features.__dict__, "make_msa_feat", make_msa_feat.__defaults__
+    (tmp_path / "student").mkdir()
+    for f in (ROOT / "tutorials" / "student").glob("*.py"):
+        (tmp_path / "student" / f.name).write_text(f.read_text())
+    (tmp_path / "student" / "attention.py").write_text("def broken(:\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m.split(".")[0] == "student"]:
+        del sys.modules[name]
+    result = check.run("attention.mask_bias")
+    assert (
+        result.kind == "import" and "importing student/attention.py" in result.message
     )
-    mine.__module__ = "student.features"
-    assert check.run("features.make_msa_feat", mine).passed
-    with pytest.raises(NotImplementedError):
-        mine(
-            *(
-                a
-                for a in exercises.get("features.make_msa_feat")
-                .cases(False)[0]
-                .build()[0]
-            )
-        )
+    assert "SyntaxError" in result.message
 
 
 def test_a_machine_whose_reference_differs_from_the_saved_one_judges_by_its_own(
@@ -280,4 +378,4 @@ def test_a_machine_whose_reference_differs_from_the_saved_one_judges_by_its_own(
     monkeypatch.setattr(check, "_expected", lambda ex, hidden: saved)
     ex = exercises.get(name)
     assert check.run(name, ex.reference()).passed
-    assert not check.run(name, ex.mutants[0].fn).passed
+    assert not check.run(name, mutant(name, 0)).passed

@@ -1,20 +1,13 @@
 """Lesson 3: every typical mistake in the Evoformer exercises is caught by its check
-(and named, where the check diagnoses it), and the directed updates (outgoing /
-incoming edges, starting / ending node) cannot pass each other's checks."""
+and named, and the directed updates (outgoing / incoming edges, starting / ending
+node) cannot pass each other's checks."""
 
 import pytest
 from mutation_harness import mutation_tests
 
 from grader import check, exercises
 
-test_reference_passes, test_mutant_is_caught, test_enough_mutants = mutation_tests(
-    "msa_attention",
-    "transition",
-    "outer_product_mean",
-    "triangle_multiplication",
-    "triangle_attention",
-    "evoformer",
-)
+globals().update(mutation_tests(lesson=3))
 
 DIRECTED = [
     (

@@ -1,8 +1,8 @@
-"""The exercise registry: one file per reference module with exercises.
+"""The table of exercises: one file per reference module with exercises.
 
-``grader/exercises/<module>.py`` defines ``LESSON`` (the lesson number) and
-``EXERCISES`` (a list of ``grader.cases.Exercise`` named ``"<module>.<attr>"``).
-A new lesson adds a file here; nothing else needs to change.
+``grader/exercises/<module>.py`` defines ``EXERCISES``, a list of
+``grader.cases.Exercise`` rows named ``"<module>.<attr>"``, each with its lesson.
+A new exercise is a row (and its mistakes); nothing else needs to change.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ..cases import Exercise
 
 @cache
 def modules() -> dict[str, object]:
-    """``{reference module name: registry module}``, in file-name order."""
+    """``{reference module name: table module}``, in file-name order."""
     found = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         found[info.name] = importlib.import_module(f"{__name__}.{info.name}")
@@ -24,13 +24,13 @@ def modules() -> dict[str, object]:
 
 
 def all_exercises() -> dict[str, Exercise]:
-    """Every exercise by name, ordered by lesson then file then position."""
-    regs = sorted(modules().values(), key=lambda m: m.LESSON)
-    return {ex.name: ex for reg in regs for ex in reg.EXERCISES}
+    """Every exercise by name, ordered by lesson, then file, then position."""
+    rows = [ex for table in modules().values() for ex in table.EXERCISES]
+    return {ex.name: ex for ex in sorted(rows, key=lambda ex: ex.lesson)}
 
 
 def lesson_of(name: str) -> int:
-    return modules()[name.split(".")[0]].LESSON
+    return get(name).lesson
 
 
 def get(name: str) -> Exercise:

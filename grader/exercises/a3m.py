@@ -1,12 +1,7 @@
 """Exercises of ``reference/a3m.py`` (lesson 1)."""
 
-from __future__ import annotations
-
-import numpy as np
-
-from ..cases import Case, Exercise, Mutant
-
-LESSON = 1
+from ..cases import Case, Edit, Exercise
+from ..inputs import Draw
 
 VISIBLE_ROWS = {
     "insertions inside": "AbcD-eF",
@@ -17,116 +12,58 @@ VISIBLE_ROWS = {
 }
 
 
-def _random_row(seed: int, n_columns: int) -> str:
-    g = np.random.default_rng(seed)
-    out = []
+def _random_row(d: Draw, name: str, n_columns: int) -> str:
+    """Upper-case letters and gaps, with runs of 0-3 insertions and maybe a tail."""
+    g, out = d.rng(name), []
     for _ in range(n_columns):
-        out += [
-            chr(97 + int(c))
-            for c in g.integers(0, 26, size=int(g.integers(0, 4) * (g.random() < 0.4)))
-        ]
+        run = int(g.integers(0, 4) * (g.random() < 0.4))
+        out += [chr(97 + int(c)) for c in g.integers(0, 26, size=run)]
         out.append("-" if g.random() < 0.2 else chr(65 + int(g.integers(0, 26))))
     return "".join(out) + "qr" * int(g.integers(0, 2))
 
 
-def _row_cases(hidden: bool) -> list[Case]:
-    if hidden:
-        rows = {f"random row {i}": _random_row(101 + i, 9 + 4 * i) for i in range(4)}
-        rows["only a column"] = "W"
-    else:
-        rows = VISIBLE_ROWS
-    return [Case(label, lambda row=row: ((row,), {})) for label, row in rows.items()]
+def _row(label: str, n_columns: int) -> Case:
+    """A fixed row (visible) or a random one (hidden)."""
 
+    def build(d: Draw):
+        return (
+            (_random_row(d, "row", n_columns) if d.hidden else VISIBLE_ROWS[label]),
+        ), {}
 
-def _count_after(row: str):
-    """The count goes to the column *before* the insertion."""
-    aligned, deletions = [], []
-    for letter in row:
-        if letter.islower():
-            if deletions:
-                deletions[-1] += 1
-        else:
-            aligned.append(letter)
-            deletions.append(0)
-    return "".join(aligned), deletions
-
-
-def _never_reset(row: str):
-    """A running total instead of a count per column."""
-    aligned, deletions, count = [], [], 0
-    for letter in row:
-        if letter.islower():
-            count += 1
-        else:
-            aligned.append(letter)
-            deletions.append(count)
-    return "".join(aligned), deletions
-
-
-def _gaps_as_insertions(row: str):
-    """``isupper()`` decides what is aligned, so gaps are counted as insertions."""
-    aligned, deletions, count = [], [], 0
-    for letter in row:
-        if not letter.isupper():
-            count += 1
-        else:
-            aligned.append(letter)
-            deletions.append(count)
-            count = 0
-    return "".join(aligned), deletions
-
-
-def _keep_insertions(row: str):
-    """Insertions counted but not removed from the aligned row."""
-    aligned, deletions, count = [], [], 0
-    for letter in row:
-        aligned.append(letter)
-        if letter.islower():
-            count += 1
-        else:
-            deletions.append(count)
-            count = 0
-    return "".join(aligned), deletions
-
-
-def _trailing_kept(row: str):
-    """Insertions after the last column give one more count."""
-    aligned, deletions, count = [], [], 0
-    for letter in row:
-        if letter.islower():
-            count += 1
-        else:
-            aligned.append(letter)
-            deletions.append(count)
-            count = 0
-    return "".join(aligned), deletions + ([count] if count else [])
+    return Case(label, build)
 
 
 EXERCISES = [
     Exercise(
         "a3m.split_insertions",
+        lesson=1,
         points=2,
-        cases=_row_cases,
-        mutants=[
-            Mutant(
-                "the count is given to the column *before* the insertion; it belongs to the next aligned column",
-                _count_after,
+        cases=[_row(label, 9 + 4 * i) for i, label in enumerate(VISIBLE_ROWS)],
+        mistakes=[
+            Edit(
+                "an insertion's count goes to the aligned column *after* it, not before",
+                "count += 1",
+                "if deletions: deletions[-1] += 1",
             ),
-            Mutant(
-                "the insertion count is never reset to 0 after an aligned column",
-                _never_reset,
+            Edit(
+                "reset the insertion count to 0 after each aligned column",
+                "deletions.append(count)\n            count = 0",
+                "deletions.append(count)",
             ),
-            Mutant(
-                "gaps '-' are treated as insertions (test `islower()`, not `not isupper()`)",
-                _gaps_as_insertions,
+            Edit(
+                "gaps '-' are aligned columns, not insertions: test `islower()`",
+                "if letter.islower():",
+                "if not letter.isupper():",
             ),
-            Mutant(
-                "lower-case letters are counted but left in the aligned sequence",
-                _keep_insertions,
+            Edit(
+                "lower-case letters are counted and removed from the aligned sequence",
+                "count += 1",
+                "count += 1\n            aligned.append(letter)",
             ),
-            Mutant(
-                "insertions after the last aligned column should be dropped, not counted",
-                _trailing_kept,
+            Edit(
+                "insertions after the last aligned column are dropped, not counted",
+                "            count = 0\n",
+                "            count = 0\n    if count:\n        deletions.append(count)\n",
             ),
         ],
     ),

@@ -1,397 +1,308 @@
-"""Exercises of ``reference/features.py`` (lesson 1).
-
-Sizes: N_clust = 5 (extra rows: 9), N_res = 7 (hidden: 6, 11, 13), float64 inputs.
-"""
-
-from __future__ import annotations
-
-import math
+"""Exercises of ``reference/features.py`` (lesson 1)."""
 
 import torch
-import torch.nn.functional as F
 
-from ..cases import Case, Exercise, Mutant, rand, randint
+from ..cases import Case, Edit, Exercise
+from ..inputs import Draw
 
-LESSON = 1
-
-
-def _ref(name: str):
-    from reference import features
-
-    return getattr(features, name)
+SIZES = dict(N_clust=5, N_extra=9, N_res=7)
+HIDDEN = dict(N_clust=6, N_extra=11, N_res=13)
 
 
-def _sizes(hidden: bool) -> tuple[int, int, int]:
-    return (6, 11, 13) if hidden else (5, 9, 7)
-
-
-# --- cases ---------------------------------------------------------------------------
-def _encode_cases(hidden: bool) -> list[Case]:
-    rows = (
-        ["MKV-BZU", "AXJ-OWY", "RNDCQEG"]
-        if not hidden
-        else ["HILKMFPST", "W-YVBZUJO", "ACDEFGHIK", "---QRSTVW"]
-    )
-    query = ["MKVBZUX"] if not hidden else ["ZBUJOXWYV", "ACDEFGHIK"]
-    return [
-        Case("MSA rows", lambda: ((rows,), {})),
-        Case(
-            "query, aatype table", lambda: ((query,), {"lookup": _ref("AATYPE_LOOKUP")})
-        ),
-    ]
-
-
-def _a3m(sequences, deletions):
+def _a3m(sequences: list[str], deletions: list[list[int]]):
     from reference.a3m import A3M
 
-    return A3M(
-        list(sequences),
-        [list(d) for d in deletions],
-        [f"seq{i}" for i in range(len(sequences))],
-    )
+    return A3M(sequences, deletions, [f"seq{i}" for i in range(len(sequences))])
 
 
-def _dedup_cases(hidden: bool) -> list[Case]:
-    seqs = ["MKVAL", "MK-AL", "MKVAL", "GK-AL", "MK-AL", "GK-AL", "MKVAL"]
-    if hidden:
-        seqs = ["ACDEFGH", "ACDEFGH", "A-DEFGH", "ACDEFGH", "A-DEFGH", "W-DEFGH"]
-    dels = [
-        [i % 3, 0, i % 2, 0, i] + [0] * (len(seqs[0]) - 5) for i in range(len(seqs))
-    ]
-    return [
-        Case(f"{len(seqs)} rows with repeats", lambda: ((_a3m(seqs, dels),), {})),
-        Case("no repeats", lambda: ((_a3m(seqs[:2], dels[:2]),), {})),
-    ]
+def _msa_with_repeats(d: Draw, n_rows: int | None = None):
+    """Repeated rows; some repeats have the same deletions, some other ones."""
+    rows = ["MKVAL", "MK-AL", "MKVAL", "GK-AL", "MK-AL", "GK-AL", "MKVAL"]
+    if d.hidden:
+        rows = ["ACDEFGH", "ACDEFGH", "A-DEFGH", "ACDEFGH", "A-DEFGH", "W-DEFGH"]
+    rows = rows[:n_rows]
+    deletions = [[i % 2] + [0] * (len(rows[0]) - 1) for i in range(len(rows))]
+    return (_a3m(rows, deletions),), {}
 
 
-def _profile_cases(hidden: bool) -> list[Case]:
-    n_clust, n_extra, n_res = _sizes(hidden)
-    return [
-        Case(
-            "float64",
-            lambda: (
-                (randint(200 + hidden, 22, n_extra, n_res),),
-                {"dtype": torch.float64},
-            ),
-        ),
-        Case(
-            "default dtype", lambda: ((randint(202 + hidden, 22, n_clust, n_res),), {})
-        ),
-    ]
+def _encode_rows(d: Draw):
+    rows = ["HILKMFPST", "W-YVBZUJO", "ACDEFGHIK", "---QRSTVW"]
+    return ((rows if d.hidden else ["MKV-BZU", "AXJ-OWY", "RNDCQEG"]),), {}
 
 
-def _target_cases(hidden: bool) -> list[Case]:
-    n_clust, _, n_res = _sizes(hidden)
-    return [
-        Case(
-            "one chain",
-            lambda: ((randint(210 + hidden, 21, n_res),), {"dtype": torch.float64}),
-        ),
-        Case(
-            "batched",
-            lambda: (
-                (randint(212 + hidden, 21, n_clust, n_res),),
-                {"dtype": torch.float64},
-            ),
-        ),
-    ]
+def _encode_query(d: Draw):
+    from reference.features import AATYPE_LOOKUP
+
+    query = ["ZBUJOXWYV", "ACDEFGHIK"] if d.hidden else ["MKVBZUX"]
+    return (query,), {"lookup": AATYPE_LOOKUP}
 
 
-def _deletion_value_cases(hidden: bool) -> list[Case]:
-    n_clust, _, n_res = _sizes(hidden)
-    return [
-        Case(
-            "counts 0..9",
-            lambda: ((randint(220 + hidden, 10, n_clust, n_res).double(),), {}),
-        ),
-        Case("table values", lambda: ((torch.tensor([0.0, 1.0, 3.0, 8.0, 40.0]),), {})),
-    ]
+def _msa_feat(d: Draw):
+    return (
+        d.randint("msa", 23, "N_clust", "N_res"),
+        d.randint("deletions", 4, "N_clust", "N_res").double(),
+        d.probabilities("profile", "N_clust", "N_res", 23, power=1),
+        d.rand("deletion mean", "N_clust", "N_res") * 5,
+    ), {}
 
 
-def _msa_feat_cases(hidden: bool) -> list[Case]:
-    n_clust, _, n_res = _sizes(hidden)
-    s = 230 + 10 * hidden
+def _extra_feat(d: Draw):
+    from reference.features import deletion_value
 
-    def build():
-        profile = rand(s + 2, n_clust, n_res, 23)
-        return (
-            randint(s, 23, n_clust, n_res),
-            randint(s + 1, 4, n_clust, n_res).double(),
-            profile / profile.sum(-1, keepdim=True),
-            rand(s + 3, n_clust, n_res) * 5,
-        ), {}
-
-    return [Case(f"{n_clust} centres, {n_res} residues", build)]
+    deletions = d.randint("deletions", 4, 3, "N_extra", "N_res").double()
+    extra_msa = d.randint("extra msa", 22, 3, "N_extra", "N_res")
+    return (extra_msa, deletions.clamp(0, 1), deletion_value(deletions)), {}
 
 
-def _extra_feat_cases(hidden: bool) -> list[Case]:
-    _, n_extra, n_res = _sizes(hidden)
-    s = 250 + 10 * hidden
-
-    def build():
-        deletions = randint(s + 1, 4, 3, n_extra, n_res).double()
-        return (
-            randint(s, 22, 3, n_extra, n_res),
-            deletions.clamp(0, 1),
-            _ref("deletion_value")(deletions),
-        ), {}
-
-    return [Case(f"3 passes, {n_extra} rows, {n_res} residues", build)]
-
-
-def _pad_cases(hidden: bool) -> list[Case]:
-    n_clust, n_extra, n_res = _sizes(hidden)
-    return [
-        Case(
-            "float rows", lambda: ((rand(260 + hidden, n_clust, n_res, 3), n_extra), {})
-        ),
-        Case(
-            "long rows",
-            lambda: ((randint(262 + hidden, 22, n_clust, n_res), 11 + 2 * hidden), {}),
-        ),
-        Case(
-            "already full", lambda: ((rand(264 + hidden, n_clust, n_res), n_clust), {})
-        ),
-    ]
-
-
-# --- mutants -------------------------------------------------------------------------
-def _encode_ignores_lookup(sequences, lookup=None):
-    return _ref("encode")(sequences)
-
-
-def _encode_by_restypes(sequences, lookup=None):
-    from reference.residue_constants import restypes
-
-    letters = list(restypes) + ["X", "-"]
-    return torch.tensor(
-        [[letters.index(c) if c in letters else 20 for c in s] for s in sequences]
-    )
-
-
-def _dedup_last(a3m):
-    from reference.a3m import A3M
-
-    last = {s: i for i, s in enumerate(a3m.sequences)}
-    rows = sorted(last.values())
-    pick = lambda xs: [xs[i] for i in rows]  # noqa: E731
-    return A3M(pick(a3m.sequences), pick(a3m.deletion_matrix), pick(a3m.descriptions))
-
-
-def _dedup_with_deletions(a3m):
-    from reference.a3m import A3M
-
-    seen, rows = set(), []
-    for i, (s, d) in enumerate(zip(a3m.sequences, a3m.deletion_matrix)):
-        if (s, tuple(d)) not in seen:
-            seen.add((s, tuple(d)))
-            rows.append(i)
-    pick = lambda xs: [xs[i] for i in rows]  # noqa: E731
-    return A3M(pick(a3m.sequences), pick(a3m.deletion_matrix), pick(a3m.descriptions))
-
-
-def _dedup_sorted(a3m):
-    from reference.a3m import A3M
-
-    first = {}
-    for i, s in enumerate(a3m.sequences):
-        first.setdefault(s, i)
-    rows = [first[s] for s in sorted(first)]
-    pick = lambda xs: [xs[i] for i in rows]  # noqa: E731
-    return A3M(pick(a3m.sequences), pick(a3m.deletion_matrix), pick(a3m.descriptions))
-
-
-def _profile_counts(msa, dtype=torch.float32):
-    return F.one_hot(msa, 22).to(dtype).sum(0)
-
-
-def _profile_float32(msa, dtype=torch.float32):
-    return F.one_hot(msa, 22).float().mean(0)
-
-
-def _target_shifted(aatype, dtype=torch.float32):
-    return F.one_hot(aatype, 22).to(dtype)
-
-
-def _target_break_one(aatype, dtype=torch.float32):
-    feat = _ref("target_feat")(aatype, dtype)
-    return torch.cat([torch.ones_like(feat[..., :1]), feat[..., 1:]], dim=-1)
-
-
-def _value_no_scale(deletion_matrix):
-    return torch.atan(deletion_matrix / 3.0)
-
-
-def _value_no_third(deletion_matrix):
-    return torch.atan(deletion_matrix) * (2.0 / math.pi)
-
-
-def _msa_feat_order(msa, deletion_matrix, cluster_profile, cluster_deletion_mean):
-    feat = _ref("make_msa_feat")(
-        msa, deletion_matrix, cluster_profile, cluster_deletion_mean
-    )
-    return torch.cat(
-        [feat[..., :23], feat[..., 24:25], feat[..., 23:24], feat[..., 25:]], dim=-1
-    )
-
-
-def _msa_feat_raw_mean(msa, deletion_matrix, cluster_profile, cluster_deletion_mean):
-    feat = _ref("make_msa_feat")(
-        msa, deletion_matrix, cluster_profile, cluster_deletion_mean
-    )
-    return torch.cat([feat[..., :48], cluster_deletion_mean[..., None]], dim=-1)
-
-
-def _msa_feat_profile_first(
-    msa, deletion_matrix, cluster_profile, cluster_deletion_mean
-):
-    feat = _ref("make_msa_feat")(
-        msa, deletion_matrix, cluster_profile, cluster_deletion_mean
-    )
-    return torch.cat(
-        [feat[..., :23], feat[..., 25:48], feat[..., 23:25], feat[..., 48:]], dim=-1
-    )
-
-
-def _extra_order(extra_msa, extra_has_deletion, extra_deletion_value):
-    return _ref("extra_msa_feat")(extra_msa, extra_deletion_value, extra_has_deletion)
-
-
-def _extra_22_classes(extra_msa, extra_has_deletion, extra_deletion_value):
-    feat = _ref("extra_msa_feat")(extra_msa, extra_has_deletion, extra_deletion_value)
-    return torch.cat([feat[..., :22], feat[..., 23:]], dim=-1)
-
-
-def _pad_front(x, num_rows):
-    return torch.cat([x.new_zeros(num_rows - x.shape[0], *x.shape[1:]), x], dim=0)
-
-
-def _pad_last(x, num_rows):
-    return F.pad(x, (0, max(num_rows - x.shape[-1], 0)))
-
-
-def _pad_float(x, num_rows):
-    return torch.cat(
-        [
-            x.double(),
-            torch.zeros(num_rows - x.shape[0], *x.shape[1:], dtype=torch.float64),
-        ]
-    )
-
-
+MSA_FEAT_23_24 = (
+    "deletion_matrix.clamp(0, 1)[..., None],\n"
+    "            deletion_value(deletion_matrix)[..., None],"
+)
+EXTRA_23_24 = (
+    "extra_has_deletion[..., None],\n            extra_deletion_value[..., None],"
+)
 EXERCISES = [
     Exercise(
         "features.encode",
+        lesson=1,
         points=1,
-        cases=_encode_cases,
-        mutants=[
-            Mutant(
-                "use the `lookup` argument: the query's aatype table differs from the MSA table (B, Z, U map to X)",
-                _encode_ignores_lookup,
+        cases=[
+            Case("MSA rows", _encode_rows),
+            Case("query, aatype table", _encode_query),
+        ],
+        mistakes=[
+            Edit(
+                "use the `lookup` argument: the query's aatype table differs from the "
+                "MSA table (B, Z, U map to X)",
+                "lookup[codes.long()]",
+                "MSA_LOOKUP[codes.long()]",
             ),
-            Mutant(
-                "in MSA rows B, Z, U are read as D, E, C (use the lookup table, not restypes.index)",
-                _encode_by_restypes,
+            Edit(
+                "the letters are row after row: reshape(N_seq, N_res)",
+                ".reshape(len(sequences), num_res)",
+                ".reshape(num_res, len(sequences)).T",
             ),
         ],
     ),
     Exercise(
         "features.deduplicate_msa",
+        lesson=1,
         points=1,
-        cases=_dedup_cases,
-        mutants=[
-            Mutant(
-                "keep the *first* occurrence of each sequence (with its deletions and description)",
-                _dedup_last,
+        cases=[
+            Case("rows with repeats", _msa_with_repeats),
+            Case("no repeats", lambda d: _msa_with_repeats(d, 2)),
+        ],
+        mistakes=[
+            Edit("drop the repeated rows", "if sequence not in seen:", "if True:"),
+            Edit(
+                "keep the *first* occurrence of each sequence (with its deletions)",
+                "        if sequence not in seen:\n"
+                "            seen.add(sequence)\n"
+                "            rows.append(i)",
+                "        rows = [r for r in rows if a3m.sequences[r] != sequence]\n"
+                "        rows.append(i)",
             ),
-            Mutant(
-                "rows are duplicates when their aligned sequences are equal, whatever their deletions",
-                _dedup_with_deletions,
+            Edit(
+                "rows are repeats when their aligned sequences are equal, whatever "
+                "their deletions",
+                ("if sequence not in seen:", "seen.add(sequence)"),
+                (
+                    "if (sequence, *a3m.deletion_matrix[i]) not in seen:",
+                    "seen.add((sequence, *a3m.deletion_matrix[i]))",
+                ),
             ),
-            Mutant(
+            Edit(
                 "keep the rows in their original order (the query first), not sorted",
-                _dedup_sorted,
+                "            rows.append(i)\n",
+                "            rows.append(i)\n    rows.sort(key=lambda r: a3m.sequences[r])\n",
             ),
         ],
     ),
     Exercise(
         "features.hhblits_profile",
+        lesson=1,
         points=1,
-        cases=_profile_cases,
-        mutants=[
-            Mutant(
-                "a profile holds frequencies: divide the counts by N_seq (mean over rows)",
-                _profile_counts,
+        sizes=SIZES,
+        hidden=HIDDEN,
+        cases=[
+            Case(
+                "float64",
+                lambda d: (
+                    (d.randint("msa", 22, "N_extra", "N_res"),),
+                    {"dtype": torch.float64},
+                ),
             ),
-            Mutant("use the `dtype` argument for the result", _profile_float32),
+            Case(
+                "default dtype",
+                lambda d: ((d.randint("msa", 22, "N_clust", "N_res"),), {}),
+            ),
+        ],
+        mistakes=[
+            Edit(
+                "a profile holds frequencies: the mean over rows", ".mean(0)", ".sum(0)"
+            ),
+            Edit("use the `dtype` argument for the result", ".to(dtype)", ".float()"),
+            Edit(
+                "the mean is over the rows (dim 0), one profile per column",
+                ".mean(0)",
+                ".mean(1)",
+            ),
         ],
     ),
     Exercise(
         "features.target_feat",
+        lesson=1,
         points=1,
-        cases=_target_cases,
-        mutants=[
-            Mutant(
-                "channel 0 is has_break (0); the one-hot of the 21 classes follows in channels 1..21",
-                _target_shifted,
+        sizes=SIZES,
+        hidden=HIDDEN,
+        cases=[
+            Case(
+                "one chain",
+                lambda d: (
+                    (d.randint("aatype", 21, "N_res"),),
+                    {"dtype": torch.float64},
+                ),
             ),
-            Mutant(
+            Case(
+                "batched",
+                lambda d: (
+                    (d.randint("aatype", 21, "N_clust", "N_res"),),
+                    {"dtype": torch.float64},
+                ),
+            ),
+        ],
+        mistakes=[
+            Edit(
+                "channel 0 is has_break (0); the one-hot of the 21 classes follows in "
+                "channels 1..21",
+                "torch.cat([has_break, F.one_hot(aatype, 21).to(dtype)], dim=-1)",
+                "F.one_hot(aatype, 22).to(dtype)",
+            ),
+            Edit(
                 "has_break (channel 0) is 0 for a single chain: no break anywhere",
-                _target_break_one,
+                "torch.zeros(",
+                "torch.ones(",
             ),
         ],
     ),
     Exercise(
         "features.deletion_value",
+        lesson=1,
         points=1,
-        cases=_deletion_value_cases,
-        mutants=[
-            Mutant("multiply by 2/pi so the values lie in [0, 1)", _value_no_scale),
-            Mutant("divide the counts by 3 inside the arctan", _value_no_third),
+        sizes=SIZES,
+        hidden=HIDDEN,
+        cases=[
+            Case(
+                "counts 0..9",
+                lambda d: ((d.randint("counts", 10, "N_clust", "N_res").double(),), {}),
+            ),
+            Case(
+                "table values",
+                lambda d: ((torch.tensor([0.0, 1.0, 3.0, 8.0, 40.0 + d.hidden]),), {}),
+            ),
+        ],
+        mistakes=[
+            Edit(
+                "multiply by 2/pi so the values lie in [0, 1)", " * (2.0 / math.pi)", ""
+            ),
+            Edit(
+                "divide the counts by 3 inside the arctan",
+                "deletion_matrix / 3.0",
+                "deletion_matrix",
+            ),
+            Edit(
+                "compute a new tensor: div_ changes the caller's deletion counts",
+                "torch.atan(deletion_matrix / 3.0)",
+                "deletion_matrix.div_(3.0).atan_()",
+            ),
         ],
     ),
     Exercise(
         "features.make_msa_feat",
+        lesson=1,
         points=2,
-        cases=_msa_feat_cases,
-        mutants=[
-            Mutant(
+        sizes=SIZES,
+        hidden=HIDDEN,
+        cases=[Case("centres with profiles", _msa_feat)],
+        mistakes=[
+            Edit(
                 "channel 23 is has_deletion (clamped count), channel 24 the deletion value",
-                _msa_feat_order,
+                MSA_FEAT_23_24,
+                "deletion_value(deletion_matrix)[..., None],\n"
+                "            deletion_matrix.clamp(0, 1)[..., None],",
             ),
-            Mutant(
+            Edit(
                 "the cluster deletion mean (channel 48) is squashed with deletion_value too",
-                _msa_feat_raw_mean,
+                "deletion_value(cluster_deletion_mean)[..., None]",
+                "cluster_deletion_mean[..., None]",
             ),
-            Mutant(
-                "order: one-hot (23), has_deletion, deletion_value, profile (23), deletion mean",
-                _msa_feat_profile_first,
+            Edit(
+                "order: one-hot (23), has_deletion, deletion_value, profile (23), "
+                "deletion mean",
+                MSA_FEAT_23_24 + "\n            cluster_profile,",
+                "cluster_profile,\n            " + MSA_FEAT_23_24,
+            ),
+            Edit(
+                "has_deletion is 1 where any residue was deleted: clamp the counts to [0, 1]",
+                "deletion_matrix.clamp(0, 1)",
+                "deletion_matrix",
             ),
         ],
     ),
     Exercise(
         "features.extra_msa_feat",
+        lesson=1,
         points=1,
-        cases=_extra_feat_cases,
-        mutants=[
-            Mutant(
+        sizes=SIZES,
+        hidden=HIDDEN,
+        cases=[Case("3 passes", _extra_feat)],
+        mistakes=[
+            Edit(
                 "channel 23 is has_deletion, channel 24 the deletion value",
-                _extra_order,
+                EXTRA_23_24,
+                "extra_deletion_value[..., None],\n            extra_has_deletion[..., None],",
             ),
-            Mutant(
+            Edit(
                 "the one-hot has 23 classes (the mask token too), so 25 channels in all",
-                _extra_22_classes,
+                "F.one_hot(extra_msa, NUM_CLASSES)",
+                "F.one_hot(extra_msa, 22)",
             ),
         ],
     ),
     Exercise(
         "features.pad_rows",
+        lesson=1,
         points=1,
-        cases=_pad_cases,
-        mutants=[
-            Mutant("the padding rows go after the real rows", _pad_front),
-            Mutant("keep the input's dtype (x.new_zeros)", _pad_float, diagnose=False),
-            Mutant("pad the first dimension (the rows), not the last", _pad_last),
+        sizes=SIZES,
+        hidden=HIDDEN,
+        cases=[
+            Case(
+                "float rows",
+                lambda d: ((d.rand("x", "N_clust", "N_res", 3), d.N_extra), {}),
+            ),
+            Case(
+                "long rows",
+                lambda d: ((d.randint("x", 22, "N_clust", "N_res"), d.N_extra + 2), {}),
+            ),
+            Case(
+                "already full",
+                lambda d: ((d.rand("x", "N_clust", "N_res"), d.N_clust), {}),
+            ),
+        ],
+        mistakes=[
+            Edit(
+                "the padding rows go after the real rows",
+                "[x, padding]",
+                "[padding, x]",
+            ),
+            Edit(
+                "keep the input's dtype (x.new_zeros)", "x.new_zeros(", "torch.zeros("
+            ),
+            Edit(
+                "pad up to num_rows rows in all: num_rows - N new rows",
+                "x.new_zeros(num_rows - x.shape[0],",
+                "x.new_zeros(num_rows,",
+            ),
         ],
     ),
 ]
