@@ -27,6 +27,8 @@ drift from the code it checks.
 from __future__ import annotations
 
 import importlib
+import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +76,42 @@ class Wrap:
 
 
 Mistake = Edit | Wrap
+
+
+def edits(table: str) -> list[Edit]:
+    """Typical mistakes written as a table. A line at the left margin says what is
+    wrong (the diagnosis; further margin lines continue it); each indented line under
+    it is one replacement ``old => new`` in the exercise's solution regions, where
+    ``\\n`` stands for a newline (write the table as a raw string), nothing after
+    ``=>`` deletes ``old``, and a line that ends in ``\\`` goes on on the next::
+
+        edits(r'''
+        softmax over the keys (dim=-1), not over the queries
+            softmax(logits, dim=-1) => softmax(logits, dim=-2)
+        ''')
+    """
+    # A line that ends in a backslash continues on the next one.
+    text = re.sub(r"\s*\\\n\s*", " ", textwrap.dedent(table))
+    found: list[tuple[list[str], list[tuple[str, str]]]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            if not found or found[-1][1]:
+                found.append(([], []))
+            found[-1][0].append(line.strip())
+        elif " =>" not in line + " " or not found:
+            raise ValueError(f"not a diagnosis or an `old => new` line: {line!r}")
+        else:
+            old, new = (line + " ").split(" =>", 1)
+            old, new = (s.strip().replace("\\n", "\n") for s in (old, new))
+            found[-1][1].append((old, new))
+    if any(not pairs for _, pairs in found):
+        raise ValueError("every diagnosis needs at least one `old => new` line")
+    return [
+        Edit(" ".join(words), tuple(o for o, _ in pairs), tuple(n for _, n in pairs))
+        for words, pairs in found
+    ]
 
 
 @dataclass

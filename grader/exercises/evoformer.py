@@ -2,11 +2,13 @@
 the reference one while the block is checked: the block is graded for its order of
 steps and its residual connections."""
 
-from ..cases import Case, Edit, Exercise
-from ..inputs import trunk
-from .msa_attention import HIDDEN, SIZES
+from functools import partial
 
-BLOCK_INIT = dict(
+from ..cases import Case, edits
+from ..inputs import trunk
+from .msa_attention import row
+
+BLOCK = dict(
     c_m="c_m",
     c_z="c_z",
     c_hidden_msa_att="c",
@@ -17,88 +19,55 @@ BLOCK_INIT = dict(
     N_head_pair=9,
     n_transition=2,
 )
-ROW = "m = m + self.msa_row_attention_with_pair_bias(m, z, msa_mask, chunk_size)"
-COLUMN = "m = m + self.msa_column_attention(m, msa_mask, chunk_size)"
-OUT = "z = z + self.triangle_multiplication_outgoing(z, pair_mask)"
-IN = "z = z + self.triangle_multiplication_incoming(z, pair_mask)"
-START = "z = z + self.triangle_attention_starting_node(z, pair_mask, chunk_size)"
-END = "z = z + self.triangle_attention_ending_node(z, pair_mask, chunk_size)"
-TOL = dict(atol=1e-7, rtol=1e-5)
+BLOCK_CASES = [
+    Case("one MSA", lambda d: (trunk(d, batch=False), {})),
+    Case("batched; holes, padding, a masked sequence", lambda d: (trunk(d), {})),
+]
+STACK_CASES = [Case("two blocks; batched, masked", lambda d: (trunk(d), {}))]
 
 
-def stack_mistakes(x: str) -> list[Edit]:
-    """Typical mistakes of a loop over blocks whose state is ``x, z``."""
-    call = f"{x}, z = block({x}, z, "
-    return [
-        Edit(
-            f"each block reads the ({x}, z) that the previous block wrote",
-            call,
-            f"{x}_out, z_out = block({x}, z, ",
-        ),
-        Edit(
-            "every block has its own weights: call each block",
-            "= block(",
-            "= self.blocks[0](",
-        ),
-    ]
+def stack_mistakes(x: str):
+    """Typical mistakes of a loop over blocks that pass on ``x, z``."""
+    return edits(rf"""
+    each block reads the ({x}, z) that the previous block wrote
+        {x}, z = block({x}, z, => {x}_out, z_out = block({x}, z,
+    every block has its own weights: call each block
+        = block( => = self.blocks[0](
+    """)
 
 
+row = partial(row, init=BLOCK, cases=BLOCK_CASES)
 EXERCISES = [
-    Exercise(
+    row(
         "evoformer.EvoformerBlock",
-        lesson=3,
         points=3,
-        sizes=SIZES,
-        hidden=HIDDEN,
-        init=BLOCK_INIT,
-        cases=[
-            Case("one MSA", lambda d: (trunk(d, batch=False), {})),
-            Case(
-                "batched; holes, padding, a masked sequence", lambda d: (trunk(d), {})
-            ),
-        ],
-        **TOL,
-        mistakes=[
-            Edit(
-                "every update is residual: m = m + msa_column_attention(...)",
-                COLUMN,
-                COLUMN.replace("m = m + ", "m = "),
-            ),
-            Edit(
-                "every update is residual: z = z + outer_product_mean(...)",
-                "z = z + self.outer_product_mean(",
-                "z = self.outer_product_mean(",
-            ),
-            Edit(
-                "every update is residual: z = z + triangle_attention_ending_node(...)",
-                END,
-                END.replace("z = z + ", "z = "),
-            ),
-            Edit(
-                "the MSA stack runs row attention first, then column attention "
-                "(SI Alg. 6, lines 2-3)",
-                (ROW, COLUMN),
-                (COLUMN, ROW),
-            ),
-            Edit(
-                "outgoing before incoming (SI Alg. 6, lines 6-7)", (OUT, IN), (IN, OUT)
-            ),
-            Edit(
-                "starting node before ending node (SI Alg. 6, lines 8-9)",
-                (START, END),
-                (END, START),
-            ),
-        ],
+        mistakes=edits(r"""
+        every update is residual: m = m + msa_column_attention(...)
+            m = m + self.msa_column_attention( => m = self.msa_column_attention(
+        every update is residual: z = z + outer_product_mean(...)
+            z = z + self.outer_product_mean( => z = self.outer_product_mean(
+        every update is residual: z = z + triangle_attention_ending_node(...)
+            z = z + self.triangle_attention_ending_node( => \
+                z = self.triangle_attention_ending_node(
+        the MSA stack runs row attention first, then column attention (SI Alg. 6,
+        lines 2-3)
+            self.msa_row_attention_with_pair_bias(m, z, => \
+                self.msa_column_attention(m,
+            self.msa_column_attention(m, => \
+                self.msa_row_attention_with_pair_bias(m, z,
+        outgoing before incoming (SI Alg. 6, lines 6-7)
+            _outgoing( => _incoming(
+            _incoming( => _outgoing(
+        starting node before ending node (SI Alg. 6, lines 8-9)
+            _starting_node( => _ending_node(
+            _ending_node( => _starting_node(
+        """),
     ),
-    Exercise(
+    row(
         "evoformer.EvoformerStack",
-        lesson=3,
         points=1,
-        sizes=SIZES,
-        hidden=HIDDEN,
-        init=dict(N_block=2, **BLOCK_INIT),
-        cases=[Case("two blocks; batched, masked", lambda d: (trunk(d), {}))],
-        **TOL,
+        init=dict(N_block=2, **BLOCK),
+        cases=STACK_CASES,
         mistakes=stack_mistakes("m"),
     ),
 ]
