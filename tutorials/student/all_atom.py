@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from . import residue_constants as rc
+from .embedders import pseudo_beta  # noqa: F401  (re-exported: the recycling input)
 from .geometry import Rigid
 
 
@@ -130,14 +131,3 @@ def atom14_to_atom37(atom14: torch.Tensor, aatype: torch.Tensor) -> torch.Tensor
     idx = idx.reshape(idx.shape + (1,) * len(extra)).expand(*idx.shape, *extra)
     atom37 = torch.gather(atom14, aatype.dim(), idx)
     return atom37 * exists.reshape(exists.shape + (1,) * len(extra))
-
-
-def pseudo_beta(aatype: torch.Tensor, atom37: torch.Tensor) -> torch.Tensor:
-    """The CB position, or CA for glycine (the recycled distogram uses it).
-
-    aatype: [*, N_res]. atom37: [*, N_res, 37, 3]. Returns [*, N_res, 3].
-    """
-    is_gly = (aatype == rc.restype_order["G"])[..., None]
-    ca = atom37[..., rc.atom_order["CA"], :]
-    cb = atom37[..., rc.atom_order["CB"], :]
-    return torch.where(is_gly, ca, cb)

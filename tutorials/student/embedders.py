@@ -2,7 +2,8 @@
 
 ``InputEmbedder`` turns the target and cluster-MSA features into the first MSA and
 pair representations, with the relative-position encoding (SI Alg. 3–5).
-``RecyclingEmbedder`` adds what the previous pass predicted (SI Alg. 32), and
+``RecyclingEmbedder`` adds what the previous pass predicted (SI Alg. 32), reading
+the previous structure through one atom per residue (``pseudo_beta``), and
 ``ExtraMsaEmbedder`` projects the unclustered extra MSA for the extra-MSA stack
 (SI Alg. 2, line 15).
 """
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import residue_constants as rc
 from .features import extra_msa_feat
 
 
@@ -60,7 +62,9 @@ class InputEmbedder(nn.Module):
             m: [*, N_clust, N_res, c_m] MSA representation.
             z: [*, N_res, N_res, c_z] pair representation.
         """
-        # SI Alg. 3, lines 1-2: z_ij = a_i + b_j
+        # SI Alg. 3, lines 1-2: a_i = Linear(f_i), b_j = Linear(f_j), z_ij = a_i + b_j
+        # Hint: a, b: [*, N_res, c_z]; give a a size-1 axis j and b a size-1 axis i,
+        # and broadcasting does the outer sum.
         # [*, N_res, N_res, c_z]
         # YOUR CODE HERE
         raise NotImplementedError()
@@ -69,7 +73,8 @@ class InputEmbedder(nn.Module):
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 3, line 4: m_si = Linear(f_msa_si) + Linear(f_target_i)
+        # SI Alg. 3, line 4: m_si = Linear(f_msa_si) + Linear(f_target_i): the target
+        # term is the same for every sequence s ([*, 1, N_res, c_m] broadcasts).
         # [*, N_clust, N_res, c_m]
         # YOUR CODE HERE
         raise NotImplementedError()
@@ -84,22 +89,46 @@ class InputEmbedder(nn.Module):
         Returns:
             [*, N_res, N_res, c_z] the encoding of the clipped offsets ``i - j``.
         """
-        # SI Alg. 4, line 1: d_ij = r_i - r_j
+        # SI Alg. 4, line 1: d_ij = r_i - r_j, from the residue numbers (a gap in the
+        # numbering is a gap in the chain), with the sign: d_ij = -d_ji.
         # [*, N_res, N_res]
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 4, line 2 and Alg. 5: the nearest of the bins -k..k, i.e. clip, then one-hot.
-        # Hint: shift by k so that the bin index runs from 0 to 2k.
+        # SI Alg. 4, line 2 and Alg. 5: one-hot of the nearest of the bins -k..k. For
+        # integer offsets that is the offset clipped to [-k, k].
+        # Hint: shift by k so that the bin index runs from 0 to 2k (F.one_hot: int64).
         # [*, N_res, N_res, 2k + 1]
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 4, line 3
+        # SI Alg. 4, line 2: the linear layer (the one-hot in the layer's dtype)
         # [*, N_res, N_res, c_z]
         # YOUR CODE HERE
         raise NotImplementedError()
         return z
+
+
+def pseudo_beta(aatype: torch.Tensor, atom37: torch.Tensor) -> torch.Tensor:
+    """The pseudo-β atom of every residue: Cβ, or Cα for glycine, which has no Cβ.
+
+    One point per residue that sits where the side chain starts; the recycling
+    embedder (SI Alg. 32) bins the distances between these points of the
+    previous pass's structure.
+
+    Args:
+        aatype: [*, N_res] residue types in AF order (``residue_constants.restypes``).
+        atom37: [*, N_res, 37, 3] atom positions in the atom37 layout (Å).
+
+    Returns:
+        [*, N_res, 3] pseudo-β positions.
+    """
+    # Hint: the indices come from residue_constants (rc): rc.restype_order["G"],
+    # rc.atom_order["CA"], rc.atom_order["CB"]; torch.where picks per residue.
+    # [*, N_res, 3]
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return x
 
 
 class RecyclingEmbedder(nn.Module):
@@ -140,44 +169,58 @@ class RecyclingEmbedder(nn.Module):
         Args:
             m_1: [*, N_res, c_m] previous first row of the MSA representation.
             z: [*, N_res, N_res, c_z] previous pair representation.
-            x: [*, N_res, 3] previous pseudo-β positions (Cβ, Cα for glycine), Å.
+            x: [*, N_res, 3] previous pseudo-β positions (``pseudo_beta``), Å.
 
         Returns:
             m_1: [*, N_res, c_m] update to the first MSA row.
             z: [*, N_res, N_res, c_z] update to the pair representation.
         """
-        # SI Alg. 32, line 2: one-hot of the distance bin.
-        # Differs from SI: lower edges linspace(3.25, 20.75, 15) Å, compared as squared
-        # distances with strict inequalities, as the released AF2 code does. The plain
-        # form: (d > lower) & (d < upper) with d = |x_i - x_j|.
-        # [*, N_res, N_res, num_bins]
+        # SI Alg. 32: z_ij = Linear(one_hot(d_ij)) + LayerNorm(z_ij), the one-hot of the
+        # distances from ``distance_bins``.
+        # [*, N_res, N_res, c_z]
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 32, lines 3-4: z_ij = Linear(d_ij) + LayerNorm(z_ij)
-        # YOUR CODE HERE
-        raise NotImplementedError()
-
-        # SI Alg. 32, line 5: m_1i = LayerNorm(m_1i)
+        # SI Alg. 32: m_1i = LayerNorm(m_1i)
         # YOUR CODE HERE
         raise NotImplementedError()
         return m_1, z
 
     def distance_bins(self, x: torch.Tensor) -> torch.Tensor:
-        """One-hot distance bins of all position pairs, [*, N_res, 3] -> [*, N_res, N_res, num_bins].
+        """The distance of every pair of positions as a one-hot over bins (SI Alg. 32).
 
-        A distance exactly on an edge falls in no bin; zero distance (and all-zero
-        positions on the first pass) falls in none either.
+        Bin b holds the distances strictly between its lower edge l_b and the next
+        one, l_(b+1); the last bin is open (upper edge 1e8 Å², as AF2 codes
+        infinity). A distance exactly on an edge, or below the first edge (0 on the
+        diagonal, and every pair on the first pass, whose positions are all zero),
+        falls in no bin: its one-hot is all zero.
+
+        Args:
+            x: [*, N_res, 3] positions (Å).
+
+        Returns:
+            [*, N_res, N_res, num_bins] 0/1 in the dtype of ``x``.
         """
-        # [num_bins]
-        lower = torch.linspace(
-            self.min_bin, self.max_bin, self.num_bins, dtype=x.dtype, device=x.device
-        )
-        lower = lower**2
-        upper = torch.cat([lower[1:], lower.new_tensor([1e8])])
+        # SI Alg. 32: d_ij = |x_i - x_j|, squared (compared with squared edges, so no
+        # square root is needed)
         # [*, N_res, N_res, 1]
-        d2 = ((x[..., :, None, :] - x[..., None, :, :]) ** 2).sum(-1, keepdim=True)
-        return ((d2 > lower) & (d2 < upper)).to(x.dtype)
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+        # Differs from SI: lower edges linspace(min_bin, max_bin, num_bins) compared
+        # with strict inequalities, not the nearest bin centre (Alg. 5), as the
+        # released AF2 code does. Squared edges, to compare with d2.
+        # Hint: torch.linspace(..., dtype=x.dtype, device=x.device); the upper edges
+        # are the lower ones shifted by one, then 1e8.
+        # [num_bins]
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+        # One-hot: lower < d2 < upper, both strict
+        # [*, N_res, N_res, num_bins]
+        # YOUR CODE HERE
+        raise NotImplementedError()
+        return d
 
 
 class ExtraMsaEmbedder(nn.Module):
@@ -200,12 +243,18 @@ class ExtraMsaEmbedder(nn.Module):
     ) -> torch.Tensor:
         """Project the extra-MSA features.
 
-        Args: as ``features.extra_msa_feat`` (lesson 1).
+        Args:
+            extra_msa: [*, N_extra, N_res] residue classes 0..21 (AF order).
+            extra_has_deletion: [*, N_extra, N_res] 1 where deletions precede the
+                residue, else 0.
+            extra_deletion_value: [*, N_extra, N_res] 2/π arctan(deletions / 3).
 
         Returns:
             e: [*, N_extra, N_res, c_e] extra-MSA representation.
         """
         # SI Alg. 2, line 15: e_si = Linear(f_extra_msa_feat_si)
+        # Hint: ``extra_msa_feat`` (features.py) builds the 25 channels; its one-hot
+        # wants int64 classes, and the linear layer reads its own dtype.
         # [*, N_extra, N_res, c_e]
         # YOUR CODE HERE
         raise NotImplementedError()
