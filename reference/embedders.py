@@ -89,7 +89,7 @@ class InputEmbedder(nn.Module):
         """SI Algorithm 4 "relpos", with the one-hot of SI Algorithm 5.
 
         Args:
-            residue_index: [*, N_res] residue positions.
+            residue_index: [*, N_res] residue numbers (integers; gaps allowed).
 
         Returns:
             [*, N_res, N_res, c_z] the encoding of the clipped offsets ``i - j``.
