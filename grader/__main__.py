@@ -1,6 +1,7 @@
 """``python -m grader <command>``.
 
 Commands:
+  lab               open the course in JupyterLab (what `make course` runs)
   build [--check]   regenerate tutorials/ and data/reference_tensors/ (--check: exit 1 if stale)
   status [DIR]      which exercises pass for your code (DIR holds student/; default: ./ or tutorials/)
   course DIR        create an nbgrader course (instructor tools)
@@ -12,6 +13,7 @@ import importlib
 import sys
 
 COMMANDS = {
+    "lab": "grader.lab",
     "build": "grader.build",
     "status": "grader.status",
     # The instructor tools are imported only when used (they need nbgrader).

@@ -68,8 +68,8 @@ class StructureView(py3Dmol.view):
         self.startjs, found = _PY3DMOL_NOTICE.subn(_NOTICE_HTML, self.startjs)
         if found != 1:
             raise RuntimeError(
-                f"py3Dmol {py3Dmol.__version__} writes an HTML this course does not "
-                "know; install the py3Dmol version of requirements.txt"
+                f"py3Dmol {py3Dmol.__version__} writes HTML that this view does not "
+                "know; install py3Dmol 2: pip install 'py3Dmol>=2,<3'"
             )
         # The notice goes just before the first render, after every command ran.
         self.endjs = _REMOVE_NOTICE + self.endjs

@@ -5,12 +5,10 @@ stays blank; without JavaScript the box says why it is empty."""
 
 import hashlib
 import math
-import os
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 
+import headless_browser
 import numpy as np
 import pytest
 import torch
@@ -22,7 +20,6 @@ from reference import ideal_backbone, plots, protein_io, structure_view  # noqa:
 # The four AlphaFold Database bands, six residues each, N- to C-terminus.
 PLDDT = np.repeat([95.0, 80.0, 60.0, 30.0], 6)
 SIZE = (400, 300)
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 @pytest.fixture(scope="module")
@@ -79,56 +76,6 @@ def test_view_html_carries_the_library_and_a_notice(helix_pdb):
         assert colour in html
 
 
-def _browser():
-    for name in [os.environ.get("AF2_BROWSER", "")] + list(BROWSERS):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    pytest.skip(
-        "no Chromium or Chrome to render the 3D view in (apt-get install chromium, or "
-        "set AF2_BROWSER)"
-    )
-
-
-def _screenshots(pages: dict, tmp_path) -> dict:
-    """Render each HTML page offline in its own headless browser; name -> RGB array."""
-    from matplotlib.image import imread
-
-    browser, procs = _browser(), {}
-    for name, html in pages.items():
-        page = tmp_path / f"{name}.html"
-        page.write_text(html)
-        procs[name] = subprocess.Popen(
-            [
-                browser,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--enable-unsafe-swiftshader",  # software WebGL
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: no host resolves
-                f"--user-data-dir={tmp_path / ('profile-' + name)}",
-                f"--window-size={SIZE[0] + 100},{SIZE[1] + 100}",  # no scrollbars
-                "--virtual-time-budget=10000",
-                f"--screenshot={tmp_path / (name + '.png')}",
-                page.as_uri(),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    shots = {}
-    for name, proc in procs.items():
-        _, err = proc.communicate(timeout=120)
-        png = tmp_path / f"{name}.png"
-        assert png.exists(), f"{name}: no screenshot; browser said {err[-2000:]}"
-        shots[name] = imread(png)[..., :3] * 255
-    return shots
-
-
 def _pixels_near(image: np.ndarray, colour: str, tolerance: float = 60.0) -> int:
     rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
     return int((np.linalg.norm(image - rgb, axis=-1) < tolerance).sum())
@@ -141,7 +88,7 @@ def test_view_renders_offline_in_a_browser(helix_pdb, tmp_path):
     control.setStyle({"cartoon": {"color": "spectrum"}})
     control.zoomTo()
     html = ours.write_html()
-    shots = _screenshots(
+    shots = headless_browser.screenshots(
         {
             "ours": html,
             "control": control.write_html(),
@@ -149,6 +96,7 @@ def test_view_renders_offline_in_a_browser(helix_pdb, tmp_path):
             "no_script": re.sub(r"<script>.*?</script>", "", html, flags=re.S),
         },
         tmp_path,
+        (SIZE[0] + 100, SIZE[1] + 100),  # room for the view: no scrollbars
     )
     # Measured with Chromium 156, view 400 x 300: 328-434 pixels near each band's
     # colour (lit and shaded); the control 0 non-white pixels; without scripts 36,542
