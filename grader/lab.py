@@ -28,11 +28,12 @@ CONFIG_DIR = Path(__file__).with_name("jupyter_config")
 
 def command(*extra: str, folder: Path = ROOT / "tutorials") -> list[str]:
     """The JupyterLab command line for the course (``extra``: more options)."""
+    # jupyterlab itself, not `jupyter lab`: that runs the first jupyter-lab on PATH,
+    # which may belong to another Python.
     argv = [
         sys.executable,
         "-m",
-        "jupyter",
-        "lab",
+        "jupyterlab",
         str(folder),
         "--ServerApp.contents_manager_class=grader.lab_contents.LessonContentsManager",
     ]
