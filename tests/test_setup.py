@@ -79,3 +79,22 @@ def test_ci_runs_the_readme_test_command():
     for command in ("make course", "make instructor", "make test"):
         assert command in readme
     assert re.search(r"^make test$", ci, flags=re.M)
+
+
+def test_readme_lessons_table_says_which_lessons_exist():
+    """A lesson is listed with its notebook exactly when tutorials/ has it; the others
+    say "coming"."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## The lessons", 1)[1].split("\n\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d+) \|.*\| ([^|]+) \|$", table, flags=re.M)
+    assert [int(n) for n, _ in rows] == list(range(1, 9))
+    shipped = {p.name for p in (ROOT / "tutorials").glob("[0-9][0-9]_*.ipynb")}
+    listed = {
+        cell.strip().strip("`").removeprefix("tutorials/")
+        for _, cell in rows
+        if cell.strip() != "coming"
+    }
+    assert listed == shipped
+    for number, cell in rows:
+        if cell.strip() != "coming":
+            assert cell.strip().startswith(f"`tutorials/{int(number):02d}_")
