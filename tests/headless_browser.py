@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -100,6 +101,8 @@ class DevTools:
                 break
         else:
             raise RuntimeError("the browser did not start its DevTools server")
+        # Keep reading what it logs, or a full pipe would stop it.
+        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
 
     def open(self, url: str) -> str:
         """Open ``url`` in a new tab; returns the tab's websocket address."""
