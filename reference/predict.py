@@ -42,7 +42,7 @@ WEIGHTS_HELP = (
 
 
 RANDOM_WEIGHTS_NOTE = "predicted with random weights: a smoke test, not a structure"
-STANDARD = frozenset("ACDEFGHIKLMNPQRSTVWYX")
+AMINO_ACIDS_AND_X = frozenset("ACDEFGHIKLMNPQRSTVWYX")
 
 
 class PredictError(Exception):
@@ -85,7 +85,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--precision",
         choices=("fp32", "tf32", "bf16"),
         default="fp32",
-        help="matmul precision of the trunk (default: fp32)",
+        help="arithmetic of the trunk; the structure module and heads stay fp32 "
+        "(default: fp32)",
     )
     p.add_argument(
         "--seed",
@@ -213,6 +214,11 @@ def predict(args) -> dict[str, Path]:
         raise PredictError(f"{args.a3m}: no such file") from None
     except A3MError as e:
         raise PredictError(str(e)) from None
+    if gaps := [i + 1 for i, a in enumerate(msa.query) if a == "-"]:
+        raise PredictError(
+            f"{args.a3m}: the query (first sequence) has gaps at {gaps[:10]}; it must "
+            "be the whole protein sequence"
+        )
     if note := unknown_to_x(msa):
         print(f"note: {args.a3m}: {note}", file=sys.stderr)
     model = build_model(args, device)
@@ -280,12 +286,10 @@ def unknown_to_x(msa) -> str | None:
     one-line note naming the letters and positions, or ``None`` if there were none.
     """
     query = msa.sequences[0]
-    odd = [(i + 1, a) for i, a in enumerate(query) if a not in STANDARD and a != "-"]
+    odd = [(i + 1, a) for i, a in enumerate(query) if a not in AMINO_ACIDS_AND_X]
     if not odd:
         return None
-    msa.sequences[0] = "".join(
-        "X" if a not in STANDARD and a != "-" else a for a in query
-    )
+    msa.sequences[0] = "".join(a if a in AMINO_ACIDS_AND_X else "X" for a in query)
     where = ", ".join(f"{a} at {i}" for i, a in odd[:10])
     more = f" and {len(odd) - 10} more" if len(odd) > 10 else ""
     return (

@@ -123,6 +123,11 @@ def test_bad_inputs_are_one_line_errors(a3m, tmp_path, capsys):
     assert "--model" in _error(
         capsys, [str(a3m), "--out", out, "--random-weights", "--model", "model_9"]
     )
+    gapped = tmp_path / "gapped.a3m"
+    gapped.write_text(">q\nMK-V\n>s\nMKAV\n")
+    assert "gaps at [3]" in _error(
+        capsys, [str(gapped), "--out", out, "--random-weights"]
+    )
 
 
 def test_random_weights_with_params_is_an_error(a3m, tmp_path, capsys):
