@@ -9,7 +9,7 @@ STAMP := .installed-$(PY)
 COURSE_STAMP := .installed-course-$(PY)
 INSTRUCTOR_STAMP := .installed-instructor-$(PY)
 
-.PHONY: course instructor test build check-build benchmark
+.PHONY: course instructor test build
 
 $(COURSE_STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m pip install -r requirements.txt
@@ -36,6 +36,3 @@ test: $(STAMP)
 
 build: $(STAMP)
 	$(PYTHON) -m grader build
-
-benchmark: $(STAMP)
-	$(PYTHON) benchmarks/run_all.py
