@@ -88,16 +88,15 @@ def _recycled(d: Draw, first: bool):
 
 
 def _extra(d: Draw, batch: bool):
-    """Extra rows as the features hold them; the last two rows are padding as AF2
-    pads (class 0, no deletions). Batched: int32 classes, as in the feature dict."""
-    from reference.features import deletion_value
-
+    """Extra rows as the features hold them: deletion values in (0, 1) where
+    has_deletion is 1; the last two rows are padding as AF2 pads (class 0, no
+    deletions). Batched: int32 classes, as in the feature dict."""
     lead = ("B",) if batch else ()
     msa = d.randint("extra_msa", 22, *lead, "N_extra", "N_res")
-    counts = d.randint("deletions", 4, *lead, "N_extra", "N_res").double()
-    msa[..., -2:, :], counts[..., -2:, :] = 0, 0.0
-    msa = msa.int() if batch else msa
-    return (msa, counts.clamp(0, 1), deletion_value(counts)), {}
+    has_deletion = d.randint("has_deletion", 2, *lead, "N_extra", "N_res").double()
+    msa[..., -2:, :], has_deletion[..., -2:, :] = 0, 0.0
+    value = has_deletion * d.rand("deletion_value", *lead, "N_extra", "N_res")
+    return (msa.int() if batch else msa, has_deletion, value), {}
 
 
 RELPOS_CASES = [
