@@ -17,7 +17,7 @@ RECYCLING = dict(c_m="c_m", c_z="c_z")  # the bins are AF2's: 3.25..20.75 Å, 15
 
 
 # --- inputs ---------------------------------------------------------------------------
-def residue_index_with_gap(d: Draw) -> torch.Tensor:
+def _index_with_gap(d: Draw) -> torch.Tensor:
     """[N_res] numbering that starts at 5 and jumps by more than 2k after three
     residues: offsets inside each segment stay within ±k, the others are clipped."""
     index = torch.arange(d.N_res) + 5
@@ -25,18 +25,18 @@ def residue_index_with_gap(d: Draw) -> torch.Tensor:
     return index
 
 
-def residue_index_batched(d: Draw) -> torch.Tensor:
+def _index_batched(d: Draw) -> torch.Tensor:
     """[B, N_res] increasing numbering with random steps of 1 to k, one chain each."""
     return d.randint("steps", d.k + 1, "B", "N_res", low=1).cumsum(-1)
 
 
 def _relpos(d: Draw, batch: bool):
-    return ((residue_index_batched(d) if batch else residue_index_with_gap(d)),), {}
+    return ((_index_batched(d) if batch else _index_with_gap(d)),), {}
 
 
 def _input(d: Draw, batch: bool):
     lead = ("B",) if batch else ()
-    index = residue_index_batched(d) if batch else residue_index_with_gap(d)
+    index = _index_batched(d) if batch else _index_with_gap(d)
     target_feat = d.randn("target_feat", *lead, "N_res", "tf_dim")
     msa_feat = d.randn("msa_feat", *lead, "N_clust", "N_res", "msa_dim")
     return (target_feat, index, msa_feat), {}
@@ -76,15 +76,16 @@ def _random_positions(d: Draw):
 
 
 def _recycled(d: Draw, first: bool):
-    """The previous pass's outputs: zeros on the first pass (one chain), random on a
-    later one (batched)."""
-    lead = () if first else ("B",)
-    shapes = [(*lead, "N_res", "c_m"), (*lead, "N_res", "N_res", "c_z")]
-    prev = [d.randn(name, *s) for name, s in zip(("m_1", "z"), shapes)]
-    x = d.randn("x", *lead, "N_res", 3, scale=8.0)
+    """The previous pass's ``m_1, z, x``: zeros on the first pass (one chain), random
+    on a later one (batched)."""
     if first:
-        prev, x = [torch.zeros_like(t) for t in prev], torch.zeros_like(x)
-    return (*prev, x), {}
+        shapes = [("N_res", "c_m"), ("N_res", "N_res", "c_z"), ("N_res", 3)]
+        return tuple(torch.zeros(d.shape(*s), dtype=torch.float64) for s in shapes), {}
+    m_1, z = (
+        d.randn("m_1", "B", "N_res", "c_m"),
+        d.randn("z", "B", "N_res", "N_res", "c_z"),
+    )
+    return (m_1, z, d.randn("x", "B", "N_res", 3, scale=8.0)), {}
 
 
 def _extra(d: Draw, batch: bool):
@@ -169,7 +170,7 @@ EXERCISES = [
             x = torch.where(is_gly, ca, cb) => x = ca
         glycine has no Cβ: use its Cα
             x = torch.where(is_gly, ca, cb) => x = cb
-        Cβ for glycine is backwards: torch.where(is_gly, ca, cb)
+        Cα for glycine, Cβ for the others: torch.where(is_gly, ca, cb), not reversed
             x = torch.where(is_gly, ca, cb) => x = torch.where(is_gly, cb, ca)
         Cβ is atom37 slot 3 (N, CA, C, CB, O, ...); slot 4 is O (atom14 puts CB there)
             atom37[..., rc.atom_order["CB"], :] => atom37[..., 4, :]
