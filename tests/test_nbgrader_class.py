@@ -560,12 +560,15 @@ def test_a_failing_course_build_says_why_in_one_line(tmp_path):
     shutil.copytree(ROOT / "tutorials" / "student", root / "tutorials" / "student")
     nb = json.loads(next((ROOT / "tutorials").glob("01_*.ipynb")).read_text())
     checks = [c for c in nb["cells"] if "check" in c["metadata"].get("tags", [])]
-    checks[1]["metadata"]["exercise"] = checks[0]["metadata"]["exercise"]
+    name = checks[1]["metadata"]["exercise"] = checks[0]["metadata"]["exercise"]
     (root / "tutorials" / "01_broken.ipynb").write_text(json.dumps(nb))
     with pytest.raises(CourseError) as failed:
         create_course(tmp_path / "c", root=root)
     message = str(failed.value)
-    assert message.startswith("nbgrader could not generate 01_broken: ")
+    assert message == (
+        "nbgrader could not generate 01_broken: "
+        f"jsonschema.exceptions.ValidationError: Duplicate grade id: {grade_id(name)}"
+    )
     assert "\n" not in message and "checksum" not in message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]  # nothing left
 
@@ -619,18 +622,26 @@ def test_text_is_cut_by_size_not_lines():
 
 
 def test_the_first_real_error_of_an_nbgrader_log():
-    log = (
+    log = (  # as nbgrader logs it: the traceback indented, the real error first
         "[WARNING] Attribute 'checksum' for cell check-a has changed! (should be: x)\n"
-        "[ERROR] There was an error processing assignment: /c/submitted/a/01\n"
         "[ERROR] Traceback (most recent call last):\n"
-        '  File "x.py", line 1, in f\n'
-        "    g()\n"
-        "ValueError: the real reason\n"
-        "[ERROR] Please see the error log\n"
+        '      File "v3.py", line 110, in validate_nb\n'
+        "        raise ValidationError(f'Duplicate grade id: {grade_id}')\n"
+        "    jsonschema.exceptions.ValidationError: Duplicate grade id: check-a\n"
+        "    \n"
+        "[ERROR] Notebook failed to validate; the nbgrader metadata may be corrupted.\n"
+        "[ERROR] There was an error processing assignment: /c/source/./01\n"
+        "[ERROR] Traceback (most recent call last):\n"
+        '      File "base.py", line 390, in convert_notebooks\n'
+        "    jsonschema.exceptions.ValidationError: Notebook failed to validate\n"
     )
-    assert first_error(log) == "ValueError: the real reason"
-    assert (
-        first_error("[WARNING] w\n[ERROR] No notebooks found\n") == "No notebooks found"
+    assert first_error(log) == (
+        "jsonschema.exceptions.ValidationError: Duplicate grade id: check-a"
+    )
+    plain = 'Traceback (most recent call last):\n  File "x", line 1\nKeyError: 3\n'
+    assert first_error(plain) == "KeyError: 3"
+    assert first_error("[WARNING] w\n[ERROR] No notebooks found\n") == (
+        "No notebooks found"
     )
 
 

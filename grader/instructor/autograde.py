@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import grading, submissions
-from .course import course_info, grade_id
+from .course import CourseError, course_info, grade_id
 from .gradebook import NbgraderError, api, check, feedback, scores
 
 HEAD = ["student", "lesson", "score", "max_score", "flags"]
@@ -35,18 +35,20 @@ def autograde(
     write_feedback: bool = False,
     lesson: str | None = None,
     say=print,
+    timings: dict | None = None,
 ) -> list[dict]:
-    """Grade a class; returns the rows written to ``csv_path``."""
+    """Grade a class; returns the rows written to ``csv_path``. ``timings`` (if given)
+    receives the seconds of each stage."""
     course = Path(course).resolve()
     info = course_info(course)
     if lesson is not None and lesson not in info["lessons"]:
         known = ", ".join(info["lessons"])
-        raise SystemExit(f"no lesson {lesson!r} in {course} (lessons: {known})")
+        raise CourseError(f"no lesson {lesson!r} in {course} (lessons: {known})")
     timeout = info.get("timeout", 30) if timeout is None else timeout
     processes = processes or grading.cores()
-    start = time.perf_counter()
+    clock = _Clock(say, {} if timings is None else timings)
     placed = submissions.place(Path(submission_path), course, info, lesson)
-    say(f"gathered {len(placed)} submissions in {time.perf_counter() - start:.1f} s")
+    clock.lap("gather", f"{len(placed)} submissions gathered")
     by_lesson: dict[str, list] = {}
     for p in placed:
         if p.lesson:
@@ -55,15 +57,16 @@ def autograde(
     nbgrader = api(course)
     log = course / "grading" / "nbgrader.log"
     order = [name for name in info["lessons"] if name in by_lesson]
-    running = (
-        _start(course, info, order[0], by_lesson, timeout, processes) if order else None
-    )
+    running = order and _start(course, info, order[0], by_lesson, timeout, processes)
     for i, name in enumerate(order):
-        begun = time.perf_counter()
         warm = running.wait()
         if i + 1 < len(order):  # the next lesson is scored while nbgrader records this
             running = _start(course, info, order[i + 1], by_lesson, timeout, processes)
-        scored = time.perf_counter() - begun
+        clock.lap(
+            f"score {name}",
+            f"{name}: {len(by_lesson[name])} submissions scored (the reference's "
+            f"warm-up {warm.get('warm_up_s', 0):.1f} s)",
+        )
         for p in by_lesson[name]:
             result = nbgrader.autograde(name, p.student)
             try:
@@ -71,27 +74,39 @@ def autograde(
             except NbgraderError as exc:
                 failed[name, p.student] = str(exc)
                 say(str(exc))
-        say(
-            f"{name}: {len(by_lesson[name])} submissions, reference warm-up "
-            f"{warm.get('warm_up_s', 0):.1f} s, scored in {scored:.1f} s, in the "
-            f"gradebook after {time.perf_counter() - begun:.1f} s"
-        )
+        clock.lap(f"gradebook {name}", f"{name}: in nbgrader's gradebook")
+    keys = [(p.lesson, p.student) for p in placed if p.lesson]
     if write_feedback:
-        begun = time.perf_counter()
-        keys = [(p.lesson, p.student) for p in placed if p.lesson]
-        keys = [k for k in keys if k not in failed]
-        for key, error in feedback(course, keys, processes).items():
+        todo = [k for k in keys if k not in failed]
+        for key, error in feedback(course, todo, processes).items():
             failed[key] = error
             say(error)
-        say(f"feedback: {course / 'feedback'} in {time.perf_counter() - begun:.1f} s")
-    keys = [(p.lesson, p.student) for p in placed if p.lesson]
+        clock.lap("feedback", f"feedback in {course / 'feedback'}")
     book = scores(course, info["course_id"], keys)
     rows = [_row(course, info, p, book, failed) for p in placed]
     if csv_path is not None:
         names = [n for v in info["lessons"].values() for n in v["exercises"]]
         write_csv(rows, Path(csv_path), names)
-    say(f"{len(rows)} rows in {time.perf_counter() - start:.1f} s")
+    clock.total(f"{len(rows)} rows")
     return rows
+
+
+class _Clock:
+    """Seconds per stage, said as they end and kept in ``timings``."""
+
+    def __init__(self, say, timings: dict):
+        self.say, self.timings = say, timings
+        self.start = self.last = time.perf_counter()
+
+    def lap(self, stage: str, text: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self.last
+        self.say(f"{text} in {now - self.last:.1f} s")
+        self.last = now
+
+    def total(self, text: str) -> None:
+        self.timings["total"] = time.perf_counter() - self.start
+        self.say(f"{text} in {self.timings['total']:.1f} s")
 
 
 def _start(course, info, lesson, by_lesson, timeout, processes) -> grading.Run:

@@ -67,15 +67,30 @@ def first_error(log: str) -> str:
     lines = log.splitlines()
     for i, line in enumerate(lines):
         if "Traceback (most recent call last)" in line:
-            for later in lines[i + 1 :]:
-                if later.strip() and not later.startswith((" ", "\t")):
-                    return clip(later.strip(), 300, 0)
+            found = _exception_line(lines[i + 1 :])
+            if found:
+                return clip(found, 300, 0)
     for line in lines:
         text = line.removeprefix("[ERROR]").strip()
         if line.startswith("[ERROR]") and text and not text.startswith(_GENERIC):
             return clip(text, 300, 0)
     rest = [line.strip() for line in lines if line.strip()]
     return clip(rest[-1], 300, 0) if rest else "no message"
+
+
+def _exception_line(lines: list[str]) -> str | None:
+    """The line after a traceback's frames, indented less than its ``File`` lines
+    (a log may indent the whole traceback)."""
+    frames = None
+    for line in lines:
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        if line.lstrip().startswith("File "):
+            frames = indent if frames is None else frames
+        elif frames is not None and indent < frames:
+            return line.strip()
+    return None
 
 
 def check(what: str, result: dict, log: Path | None = None) -> None:
