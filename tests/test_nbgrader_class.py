@@ -645,6 +645,27 @@ def test_the_first_real_error_of_an_nbgrader_log():
     )
 
 
+def test_the_course_files_are_restored_after_a_submission(tmp_path):
+    """What a submission writes into the checker, the reference or data/ is undone
+    (and reported) before the next submission is graded."""
+    from grader.instructor.worker import _Files
+
+    for name in ("grader/check.py", "reference/a.py", "data/t/x.npz"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(name.encode())
+    files = _Files(tmp_path)
+    assert files.restored() == []
+    (tmp_path / "grader" / "check.py").write_text("run = None")
+    (tmp_path / "data" / "t" / "x.npz").unlink()
+    (tmp_path / "grader" / "evil.py").write_text("")
+    (tmp_path / "grader" / "notes.txt").write_text("")  # not code: left alone
+    assert files.restored() == ["data/t/x.npz", "grader/check.py", "grader/evil.py"]
+    assert (tmp_path / "grader" / "check.py").read_bytes() == b"grader/check.py"
+    assert (tmp_path / "data" / "t" / "x.npz").read_bytes() == b"data/t/x.npz"
+    assert not (tmp_path / "grader" / "evil.py").exists()
+    assert files.restored() == []
+
+
 def test_flags_name_every_loss_that_is_not_a_wrong_answer():
     def v(kind, message="✗"):
         return {"passed": kind == "passed", "kind": kind, "message": message}
@@ -662,6 +683,7 @@ def test_flags_name_every_loss_that_is_not_a_wrong_answer():
             "c.y": v("not_submitted"),
         },
         "tampered_at_import": ["grader.check.run"],
+        "files_changed": ["data/x.npz"],
     }
     assert flags(record) == [
         "notebook not found; the released one stands in",
@@ -671,6 +693,7 @@ def test_flags_name_every_loss_that_is_not_a_wrong_answer():
         "modified_input: a.inputs",
         "not submitted: student/c.py",
         "changed the checker at import (undone): grader.check.run",
+        "course files changed on disk (restored): data/x.npz",
     ]
 
 

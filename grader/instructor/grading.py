@@ -182,6 +182,9 @@ def flags(record: dict) -> list[str]:
     changed = record.get("tampered_at_import") or []
     if changed:
         out.append(f"changed the checker at import (undone): {', '.join(changed[:5])}")
+    files = record.get("files_changed") or []
+    if files:  # by this submission or one graded beside it
+        out.append(f"course files changed on disk (restored): {', '.join(files[:5])}")
     for name in record.get("lesson_problems") or {}:
         out.append(f"checker: the reference fails {name} on this machine")
     return out

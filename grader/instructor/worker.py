@@ -85,6 +85,7 @@ class Grading:
                     self.problems[name] = clip(result.message)
             self._diagnoses(ex)
         self.snapshot = _Snapshot()
+        self.files = _Files(Path(check.__file__).resolve().parents[1])
         _say(warm_up_s=round(time.perf_counter() - start, 3), problems=self.problems)
 
     def _memoize_expected(self) -> None:
@@ -148,6 +149,10 @@ class Grading:
                 for fd in (child.results, child.output):
                     selector.unregister(fd)
                 child.finish(self.token, status, over, self.timeout)
+                touched = self.files.restored()
+                if touched:  # by this child or one running beside it
+                    for suspect in [child, *running.values()]:
+                        suspect.sub.files_changed.update(touched)
                 if child.sub.todo(self.names) and child.sub.children < most:
                     queue.appendleft(child.sub)
                 else:
@@ -186,6 +191,7 @@ class Grading:
             "verdicts": {n: sub.verdicts[n] for n in self.names},
             "imports": sub.imports,
             "tampered_at_import": sorted(sub.tampered_at_import),
+            "files_changed": sorted(sub.files_changed),
             "output": sub.capture.text(),
             "seconds": round(time.monotonic() - sub.started, 3),
             **sub.extra,
@@ -218,6 +224,7 @@ class Grading:
             emit(event="start", name=name)
 
         home = Path(sub.dir)
+        sys.dont_write_bytecode = True  # nothing of the student's left behind
         sys.path.insert(0, str(home))
         os.chdir(home)
         signal.signal(signal.SIGALRM, _on_alarm)
@@ -427,6 +434,43 @@ class _Snapshot:
         return changed
 
 
+class _Files:
+    """The course's own files (the checker, the reference, ``data/``), kept in memory.
+    ``restored()`` lists those changed, added or deleted on disk since, and undoes
+    that, so no submission changes what the next ones are graded with."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.kept = {p: (p.read_bytes(), p.stat()) for p in self._files()}
+
+    def _files(self) -> set[Path]:
+        patterns = ("grader/**/*.py", "reference/**/*.py", "data/**/*")
+        return {
+            p for pattern in patterns for p in self.root.glob(pattern) if p.is_file()
+        }
+
+    def restored(self) -> list[str]:
+        found = []
+        for path in self._files() - set(self.kept):
+            path.unlink()
+            found.append(path)
+        for path, (data, stat) in self.kept.items():
+            try:
+                now = path.stat()
+                same = (now.st_size, now.st_mtime_ns) == (
+                    stat.st_size,
+                    stat.st_mtime_ns,
+                )
+            except FileNotFoundError:
+                same = False
+            if not same:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+                found.append(path)
+        return sorted(str(p.relative_to(self.root)) for p in found)
+
+
 class _Submission:
     """The parent's record of one submission while its children grade it."""
 
@@ -438,6 +482,7 @@ class _Submission:
         self.imports: dict[str, dict | None] = {}
         self.failed: dict[str, dict] = {}  # modules that killed or hung a child
         self.tampered_at_import: set[str] = set()
+        self.files_changed: set[str] = set()
         self.capture = Capture()
         self.children = 0
         self.started = time.monotonic()
