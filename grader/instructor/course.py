@@ -214,4 +214,10 @@ def course_info(course: Path) -> dict:
     path = Path(course) / "course.json"
     if not path.exists():
         raise CourseError(f"{course} is not a course made by `python -m grader course`")
-    return json.loads(path.read_text())
+    info = json.loads(path.read_text())
+    if not all("modules" in v for v in info["lessons"].values()):
+        raise CourseError(
+            f"{course} was made by an older version: refresh it with "
+            f"`python -m grader course {course}`"
+        )
+    return info

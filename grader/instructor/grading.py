@@ -22,6 +22,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .gradebook import first_error
+
 # Kinds of failure that are a wrong answer: no flag. Every other kind (dtype, device,
 # nan, timeout, crash, import, not_submitted, tampered, reference, checker, and any
 # kind the checker adds later) is flagged.
@@ -123,8 +125,6 @@ class Run:
         log = self.stderr.read().decode(errors="replace")
         self.stderr.close()
         if self.proc.returncode != 0:
-            from .gradebook import first_error
-
             raise GradingError(f"grading {self.lesson} failed: {first_error(log)}")
         return next((line for line in lines if "warm_up_s" in line), {})
 
