@@ -648,12 +648,12 @@ def test_the_first_real_error_of_an_nbgrader_log():
 def test_the_course_files_are_restored_after_a_submission(tmp_path):
     """What a submission writes into the checker, the reference or data/ is undone
     (and reported) before the next submission is graded."""
-    from grader.instructor.worker import _Files
+    from grader.instructor.sandbox import Files
 
     for name in ("grader/check.py", "reference/a.py", "data/t/x.npz"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(name.encode())
-    files = _Files(tmp_path)
+    files = Files(tmp_path)
     assert files.restored() == []
     (tmp_path / "grader" / "check.py").write_text("run = None")
     (tmp_path / "data" / "t" / "x.npz").unlink()
