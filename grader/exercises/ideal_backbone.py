@@ -44,18 +44,25 @@ def _chain(d: Draw, typed: bool):
     return (_uniform(d, "phi", 21), _uniform(d, "psi", 21), omega, every_type(d)), {}
 
 
+_IDEAL: dict[str, torch.Tensor] = {}
+
+
 def _ideal(d: Draw):
-    """An α-helix and a β-strand, φ/ψ within 3° of the ideal ones: [2, N_res, 3, 3]."""
+    """An α-helix and a β-strand, φ/ψ within 3° of the ideal ones: [2, N_res, 3, 3].
+    Grown once per run (the check calls every typical mistake on the same input)."""
     from reference.ideal_backbone import ALPHA_HELIX, BETA_STRAND, build_backbone
 
-    chains = []
-    for phi_psi in (ALPHA_HELIX, BETA_STRAND):
-        phi, psi = (
-            math.radians(a) + _uniform(d, f"{a} noise", "N_res", low=-0.05, high=0.05)
-            for a in phi_psi
-        )
-        chains.append(build_backbone(phi, psi))
-    return (torch.stack(chains),), {}
+    if d.key not in _IDEAL:
+        chains = []
+        for phi_psi in (ALPHA_HELIX, BETA_STRAND):
+            phi, psi = (
+                math.radians(a)
+                + _uniform(d, f"{a} noise", "N_res", low=-0.05, high=0.05)
+                for a in phi_psi
+            )
+            chains.append(build_backbone(phi, psi))
+        _IDEAL[d.key] = torch.stack(chains)
+    return (_IDEAL[d.key].clone(),), {}
 
 
 EXERCISES = [
