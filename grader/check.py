@@ -198,8 +198,9 @@ def _call(ex: Exercise, fn, case: Case, hidden: bool, expected_params=None):
     args, kwargs = case.build(d)
     before = _snapshot((args, kwargs))
     with torch.no_grad():
-        if not ex.is_class:
-            out, params, target = fn(*args, **kwargs), None, fn
+        if not ex.is_class:  # a function, or a method called on given objects
+            target = getattr(fn, ex.method) if ex.method else fn
+            out, params = target(*args, **kwargs), None
         else:
             module = fn(**ex.constructor_args(case, d.sizes))
             params = {n: list(p.shape) for n, p in module.named_parameters()}
@@ -238,6 +239,10 @@ def _snapshot(value):
         return {k: _snapshot(v) for k, v in value.items()}
     if hasattr(value, "__dataclass_fields__"):
         return copy.deepcopy(value)
+    if hasattr(value, "__dict__") and not callable(value):  # e.g. a rigid transform
+        clone = copy.copy(value)
+        clone.__dict__ = {k: _snapshot(v) for k, v in vars(value).items()}
+        return clone
     return value
 
 
@@ -265,7 +270,16 @@ def _changed(before, after, path=()) -> tuple | None:
         return None
     if hasattr(before, "__dataclass_fields__"):
         return None if before == after else path
+    if hasattr(before, "__dict__") and not callable(before):
+        for k, value in vars(before).items():
+            found = _changed(value, getattr(after, k, None), path + (Attribute(k),))
+            if found is not None:
+                return found
     return None
+
+
+class Attribute(str):
+    """A path step that is an attribute (``.trans``), not a key (``['trans']``)."""
 
 
 def _argument_name(target, args, kwargs, path: tuple) -> str:
@@ -280,7 +294,8 @@ def _argument_name(target, args, kwargs, path: tuple) -> str:
             name = f"`{params[index]}`"
         except (TypeError, ValueError, IndexError):
             pass
-    return name + "".join(f"[{r!r}]" for r in rest)
+    steps = (f".{r}" if isinstance(r, Attribute) else f"[{r!r}]" for r in rest)
+    return f"`{name.strip('`')}{''.join(steps)}`" if rest else name
 
 
 def _check_params(expected: dict, got: dict) -> str | None:
@@ -371,7 +386,7 @@ def _checked(ex: Exercise, case: Case, hidden: bool) -> str:
     shown = [_describe(a) for a in args] + [
         f"{k}={_describe(v)}" for k, v in kwargs.items()
     ]
-    call = f"{ex.obj_name}({', '.join(shown)})"
+    call = f"{ex.attr}({', '.join(shown)})"
     if ex.is_class:
         init = ", ".join(
             f"{k}={v!r}" for k, v in ex.constructor_args(case, d.sizes).items()

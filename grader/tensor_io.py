@@ -1,7 +1,8 @@
 """Saved reference outputs: nested Python values <-> (JSON tree, flat arrays) <-> ``.npz``.
 
 A function may return a tensor, an array, a number, a string, ``None``, or tuples,
-lists, dicts, NamedTuples and dataclasses of these. ``flatten`` turns such a value into
+lists, dicts, NamedTuples, dataclasses and plain objects (their public attributes) of
+these. ``flatten`` turns such a value into
 a JSON tree whose array leaves name keys of a flat ``{key: ndarray}`` dict; the tree is
 stored beside the arrays as a 0-d string array, so everything loads with
 ``allow_pickle=False``. ``write_npz`` is byte-deterministic (sorted keys, fixed zip
@@ -47,6 +48,10 @@ def flatten(value, prefix: str, arrays: dict[str, np.ndarray]) -> dict:
     if isinstance(value, dict):
         items = {str(k): flatten(v, f"{prefix}/{k}", arrays) for k, v in value.items()}
         return {"t": "dict", "items": items}
+    if hasattr(value, "__dict__") and not callable(value):
+        # a plain object of tensors (e.g. a rigid transform): its public attributes
+        fields = {k: v for k, v in vars(value).items() if not k.startswith("_")}
+        return _object(value, fields, prefix, arrays)
     raise TypeError(f"cannot save a value of type {type(value).__name__} at {prefix}")
 
 

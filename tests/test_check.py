@@ -379,3 +379,51 @@ def test_a_machine_whose_reference_differs_from_the_saved_one_judges_by_its_own(
     ex = exercises.get(name)
     assert check.run(name, ex.reference()).passed
     assert not check.run(name, mutant(name, 0)).passed
+
+
+# --- a method called on given objects ---------------------------------------------------
+class Shift:
+    """A plain object of tensors, as a rigid transform is."""
+
+    def __init__(self, t: torch.Tensor):
+        self.t = t
+
+    def then(self, other: "Shift") -> "Shift":
+        return Shift(self.t + other.t)
+
+
+class _ShiftExercise(Exercise):
+    def reference(self):
+        return Shift
+
+
+def test_a_method_of_given_objects_is_checked_and_its_inputs_guarded(monkeypatch):
+    def two(d):
+        return (Shift(d.randn("a", "N", 3)), Shift(d.randn("b", "N", 3))), {}
+
+    row = _ShiftExercise(
+        "shift.Shift.then",
+        lesson=99,
+        points=1,
+        sizes=dict(N=4),
+        cases=[Case("two", two)],
+    )
+    monkeypatch.setitem(
+        exercises.modules(), "shift", types.SimpleNamespace(EXERCISES=[row])
+    )
+
+    class Wrong(Shift):
+        def then(self, other):
+            return Shift(self.t - other.t)
+
+    class Spoils(Shift):
+        def then(self, other):
+            other.t.mul_(2)
+            return Shift(self.t + other.t / 2)
+
+    assert check.run("shift.Shift.then", Shift, hidden=True).passed
+    wrong = check.run("shift.Shift.then", Wrong, hidden=True)
+    assert "Shift.then(<Shift>, <Shift>)" in wrong.message
+    assert "output.t: 12 of 12 values differ" in wrong.message
+    spoils = check.run("shift.Shift.then", Spoils, hidden=True)
+    assert "changed its input `other.t` in place" in spoils.message
