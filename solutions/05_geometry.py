@@ -624,16 +624,15 @@ for name, angles in shapes.items():
 # about +100° and 1.5 Å, the β-strand near ±180° and over 3 Å: stretched out.
 
 # %%
+# A step depends only on ψ of its first residue and φ of its second (ω = 180°), so
+# one chain holds the whole grid: its k-th step has the k-th grid point's (φ, ψ).
 grid = torch.linspace(-180, 180, 25, dtype=F64)
-twist_map = torch.zeros(25, 25, dtype=F64)
-rise_map = torch.zeros(25, 25, dtype=F64)
-for i, psi_deg in enumerate(grid):
-    for j, phi_deg in enumerate(grid):
-        phi, psi = (
-            torch.full((2,), math.radians(a), dtype=F64) for a in (phi_deg, psi_deg)
-        )
-        twist, rise = measure(build(phi, psi))
-        twist_map[i, j], rise_map[i, j] = torch.rad2deg(twist[0]), rise[0]
+psi_grid, phi_grid = torch.meshgrid(grid, grid, indexing="ij")  # [25, 25] each
+zero = torch.zeros(1, dtype=F64)
+phi = torch.deg2rad(torch.cat([zero, phi_grid.flatten()]))
+psi = torch.deg2rad(torch.cat([psi_grid.flatten(), zero]))
+twist, rise = measure(build(phi, psi))
+twist_map, rise_map = torch.rad2deg(twist).reshape(25, 25), rise.reshape(25, 25)
 fig, ax = plt.subplots(figsize=(5.6, 4.6))
 shown = ax.pcolormesh(grid, grid, twist_map, cmap="RdBu_r", vmin=-180, vmax=180)
 fig.colorbar(shown, ax=ax, label="twist per residue (°)")
