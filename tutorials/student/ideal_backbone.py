@@ -98,7 +98,8 @@ def build_backbone(
     Returns x: [N_res, 3, 3] positions of N, CA, C (Å); the first CA at the origin.
     """
     omega = torch.full_like(phi, math.pi) if omega is None else omega
-    aatype = torch.zeros(len(phi), dtype=torch.long) if aatype is None else aatype
+    if aatype is None:
+        aatype = torch.zeros(len(phi), dtype=torch.long, device=phi.device)
     n_ca, ca_c, n_ca_c = _ideal_residue_geometry(aatype, phi)
     # The first residue: CA at the origin, C on the x-axis, N in the xy-plane.
     zero = torch.zeros_like(n_ca[0])
