@@ -619,9 +619,9 @@ for name, angles in shapes.items():
 # %% [markdown]
 # The whole Ramachandran plane as helices: the twist per residue of the regular chain
 # at each (φ, ψ) (red right-handed, blue left-handed), with contours of the rise. The
-# colours jump where the twist passes ±180° ($n = \pm 2$: a flat zig-zag, whose
-# handedness flips) and meet where it passes 0 (no turn at all). The α-helix sits at
-# about +100° and 1.5 Å, the β-strand near ±180° and over 3 Å: stretched out.
+# handedness flips where the twist passes ±180° ($n = \pm 2$: a flat zig-zag) and
+# where the rise passes 0 (a flat ring), so the colours jump there. The α-helix sits
+# at about +100° and 1.5 Å, the β-strand near -170° and above 3 Å: stretched out.
 
 # %%
 # A step depends only on ψ of its first residue and φ of its second (ω = 180°), so
