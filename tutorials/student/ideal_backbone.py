@@ -153,6 +153,7 @@ def helix_parameters(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     positive for a right-handed helix, negative for a left-handed one) about an
     axis and a shift by ``rise`` (Å, >= 0) along it. An ideal helix has the same
     step everywhere: 2π / twist residues per turn, a pitch of rise · 2π / |twist|.
+    A step without rotation (a straight chain) has no axis: its rise is undefined.
     """
     # The frames T_i (SI Alg. 21) and the steps ΔT_i = T_i⁻¹ ∘ T_(i+1), expressed
     # in frame i (the same screw as T_(i+1) ∘ T_i⁻¹ in global coordinates).
