@@ -186,12 +186,12 @@ def _borrowed(ex, home: Path) -> str:
         return (
             f"student.{ex.module} is not your student/{ex.module}.py (the reference?)"
         )
-    obj = getattr(module, ex.attr, None)
+    obj = getattr(module, ex.obj_name, None)  # the class of a method exercise
     if obj is None:
         return ""  # the checker says what is missing
     owners = [getattr(c, "__module__", "") for c in getattr(obj, "__mro__", [obj])]
     if obj is ex.reference() or any(str(o).startswith("reference.") for o in owners):
-        return f"{ex.attr} is the reference implementation, not your code"
+        return f"{ex.obj_name} is the reference implementation, not your code"
     return ""
 
 
