@@ -1,14 +1,13 @@
 """Losses whose checks compare gradients as well as values.
 
 A loss that gives the right number but the wrong gradient trains the wrong model: a
-forgotten stop-gradient lets the pLDDT loss pull the structure towards where the
-confidence head likes it, a ``.detach()`` too many leaves a module untrained. So the
-checks of the losses compare gradients too. They call a loss marked
-``@gradients_checked`` inside ``torch.no_grad()`` with inputs that require gradients;
-then, and only then, it returns ``(value, gradients)``: the gradient of the summed
-value with respect to every such input, by argument name (zeros where the value does
-not depend on it). Called any other way, the loss is the plain function; a module's
-parameters do not count as such inputs.
+``.detach()`` too many leaves a module untrained, a loop that keeps gradients through
+every recycling pass costs memory AF2 never spends. So the checks compare gradients
+too. They call a function marked ``@gradients_checked`` inside ``torch.no_grad()``
+with inputs made by ``gradient_input``; then, and only then, it returns
+``(value, gradients)``: the gradient of the summed value with respect to each such
+input, by argument name (zeros where the value does not depend on it). Called any
+other way, the function is the plain function.
 """
 
 from __future__ import annotations
@@ -18,6 +17,15 @@ import inspect
 
 import torch
 
+_MARK = "_gradient_input"
+
+
+def gradient_input(x: torch.Tensor) -> torch.Tensor:
+    """A copy of ``x`` whose gradient a check asks for (see the module docstring)."""
+    y = x.detach().clone().requires_grad_(True) * 1  # not a leaf: may change in place
+    setattr(y, _MARK, True)
+    return y
+
 
 def gradients_checked(loss):
     """Mark ``loss`` as a loss whose check compares its gradients (module docstring)."""
@@ -25,7 +33,7 @@ def gradients_checked(loss):
 
     @functools.wraps(loss)
     def wrapper(*args, **kwargs):
-        inputs = _inputs_requiring_grad(signature.bind(*args, **kwargs).arguments)
+        inputs = _gradient_inputs(signature.bind(*args, **kwargs).arguments)
         if torch.is_grad_enabled() or not inputs:
             return loss(*args, **kwargs)
         with torch.enable_grad():
@@ -44,15 +52,14 @@ def gradients_checked(loss):
     return wrapper
 
 
-def _inputs_requiring_grad(arguments: dict) -> dict[str, torch.Tensor]:
-    """``{name: tensor}`` of the leaf tensors that require grad, also inside dicts,
-    lists and plain objects (``model.weight``); not the parameters of a module (a
-    model evaluated under ``torch.no_grad()`` stays a plain call)."""
+def _gradient_inputs(arguments: dict) -> dict[str, torch.Tensor]:
+    """``{name: tensor}`` of the inputs made by ``gradient_input``, also inside dicts,
+    lists and plain objects (``model.weight``)."""
     found = {}
 
     def visit(name, value):
         if isinstance(value, torch.Tensor):
-            if value.requires_grad and value.is_leaf:
+            if getattr(value, _MARK, False) and value.requires_grad:
                 found[name] = value
         elif isinstance(value, dict):
             for key, v in value.items():

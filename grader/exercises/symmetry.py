@@ -51,12 +51,13 @@ EXERCISES = [
         the alternative's errors use the distances of the alternative truth
         (alt_true_positions)
             d_alt = distances(alt_true_positions) => d_alt = distances(true_positions)
-        the partners are the *unambiguous* atoms (1 - is_ambiguous): distances between
-        two swappable atoms do not tell the namings apart
-            cols = (true_mask * (1 - is_ambiguous)) => cols = true_mask
-        only atoms present in the truth count (true_mask)
-            rows = (true_mask * is_ambiguous) => rows = is_ambiguous
-            cols = (true_mask * (1 - is_ambiguous)) => cols = (1 - is_ambiguous)
+        sum, for each residue i, over the partner residues j (the axis after i): the
+        result is indexed by the residue whose naming is chosen
+            error.sum((-3, -2, -1)), alt_error.sum((-3, -2, -1)) \
+                => error.sum((-4, -2, -1)), alt_error.sum((-4, -2, -1))
+        a tie keeps the file's naming (residues without a swappable pair, or a
+        symmetric prediction): rename only where the alternative is strictly closer
+            (alt_error < error) => (alt_error <= error)
         """),
     ),
 ]

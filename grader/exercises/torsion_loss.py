@@ -24,8 +24,10 @@ def _angles(d: Draw, layers: bool):
     unnormalized = (near + 0.6 * d.randn("noise", *lead, "B", "N_res", 7, 2)) * (
         0.5 + d.rand("length", *lead, "B", "N_res", 7, 1)
     )
-    (unnormalized,) = (unnormalized.clone().requires_grad_(True),)
-    alpha = _unit(unnormalized.detach()).requires_grad_(True)
+    from reference.autodiff import gradient_input
+
+    alpha = gradient_input(_unit(unnormalized))
+    unnormalized = gradient_input(unnormalized)
     mask = d.mask("torsion mask", "B", "N_res", 7)
     return (alpha, unnormalized, true, alt, mask, d.seq_mask("seq", "B")), {}
 

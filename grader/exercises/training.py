@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import partial
 
 import torch
@@ -29,15 +28,15 @@ class _ToyStructureModule(nn.Module):
 TOY_STRUCTURE_MODULE = _ToyStructureModule()
 
 
-@dataclass(eq=False)
 class ToyModel:
     """Stands in for ``AlphaFold`` in the check of ``recycle``. A pass mixes its own
     features with the previous pass's output (not detached, so gradients would flow
     through earlier passes that ran with gradients) and logs whether it ran with
     gradients."""
 
-    weight: torch.Tensor
-    structure_module: nn.Module = field(default=TOY_STRUCTURE_MODULE)
+    def __init__(self, weight: torch.Tensor):
+        self.weight = weight
+        self.structure_module = TOY_STRUCTURE_MODULE
 
     @staticmethod
     def pass_features(batch: dict, r: int, num_passes: int) -> dict:
@@ -61,7 +60,9 @@ class ToyModel:
 
 
 def _recycle(d: Draw, num_passes: int):
-    weight = d.randn("weight", 2).requires_grad_(True)
+    from reference.autodiff import gradient_input
+
+    weight = gradient_input(d.randn("weight", 2))
     batch = {"x": d.randn("x", "P", "N_res")}
     return (ToyModel(weight), batch, num_passes), {}
 
