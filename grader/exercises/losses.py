@@ -31,6 +31,7 @@ def _masked_msa(d: Draw):
     true_msa = d.randint("true msa", 22, "B", "N_seq", "N_res")
     bert = (d.rand("bert", "B", "N_seq", "N_res") < 0.3).double()
     bert[-1] = 0  # an example with nothing masked
+    bert[..., -1] = 0  # and a column never chosen
     return (logits, true_msa, bert), {}
 
 

@@ -21,7 +21,8 @@ def _renaming(d: Draw, noise: float):
 
     aatype = RESIDUES[d.randint("residues", len(RESIDUES), "B", "N_res")]
     exists = torch.as_tensor(rc.restype_atom14_mask, dtype=torch.float64)[aatype]
-    mask = exists * d.mask("holes", "B", "N_res", 14, keep=0.9, pad=0, full=False)
+    # holes, and the last residue's atoms all missing
+    mask = exists * d.mask("holes", "B", "N_res", 14, keep=0.9, pad=0)
     ambiguous = torch.as_tensor(rc.restype_atom14_is_ambiguous, dtype=torch.float64)
     ambiguous = ambiguous[aatype]
     partner = torch.as_tensor(rc.restype_atom14_ambiguous_partner)[aatype]

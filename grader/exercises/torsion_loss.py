@@ -29,7 +29,9 @@ def _angles(d: Draw, layers: bool):
     alpha = gradient_input(_unit(unnormalized))
     unnormalized = gradient_input(unnormalized)
     mask = d.mask("torsion mask", "B", "N_res", 7)
-    return (alpha, unnormalized, true, alt, mask, d.seq_mask("seq", "B")), {}
+    seq_mask = d.seq_mask("seq", "B")
+    seq_mask[-1] = 0  # an example without residues
+    return (alpha, unnormalized, true, alt, mask, seq_mask), {}
 
 
 EXERCISES = [
