@@ -263,7 +263,7 @@ for label, alt in [("ordinary chi", true), ("π-periodic chi", -true)]:
         )
         for p in pred
     ]
-    ax.plot(np.degrees(theta), losses, label=label)
+    ax.plot(np.degrees(theta.numpy()), losses, label=label)
 ax.set(
     xlabel="predicted angle θ (°)", ylabel="torsion loss", xticks=range(-180, 181, 60)
 )
