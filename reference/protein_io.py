@@ -4,12 +4,15 @@ The structure is given in AF2's atom37 layout: ``atom_positions [N_res, 37, 3]``
 ``atom_mask [N_res, 37]`` (1 = atom present) and ``aatype [N_res]`` (AF order, 20 = X).
 As in the AlphaFold Database and ColabFold, the per-residue pLDDT (0-100) goes into
 the B-factor column of every atom of its residue, so any viewer can colour by it.
+A ``note`` (e.g. that the weights were random) travels with every format: PDB
+``REMARK 250`` records, the mmCIF ``_struct.title``, a ``"note"`` key in the JSON.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +57,7 @@ def _atoms(atom_positions, atom_mask, aatype, plddt, residue_index):
         resname = rc.restype_1to3.get(one, "UNK")
         for a, name in enumerate(rc.atom_types):
             if mask[i, a] > 0.5:
-                # atom37 names start with their element (N, C, O, S): no two-letter elements.
+                # atom37 names start with their element (N, C, O, S: one letter each)
                 yield (
                     i + 1,
                     resname,
@@ -73,13 +76,15 @@ def to_pdb(
     plddt=None,
     residue_index=None,
     chain_id: str = "A",
+    note: str | None = None,
 ) -> str:
     """One chain as PDB text: ATOM records, TER, END (fixed 80-column records).
 
     plddt: [N_res] (or [N_res, 37]) written to the B-factor column.
     residue_index: residue numbers to write (default 1..N_res).
+    note: free text written first, as REMARK 250 records (how the model was made).
     """
-    lines = []
+    lines = [f"REMARK 250 {part}".ljust(80) for part in textwrap.wrap(note or "", 69)]
     serial = 0
     last = None
     for _, resname, resseq, name, element, xyz, b in _atoms(
@@ -90,8 +95,9 @@ def to_pdb(
         # Names shorter than 4 characters start in column 14, so the element lines up.
         padded = name if len(name) == 4 else f" {name}"
         lines.append(
-            f"{'ATOM':<6}{serial:>5} {padded:<4}{'':1}{resname:>3} {chain_id:1}{resseq:>4}{'':1}   "
-            f"{xyz[0]:>8.3f}{xyz[1]:>8.3f}{xyz[2]:>8.3f}{1.0:>6.2f}{b:>6.2f}{'':10}{element:>2}{'':2}"
+            f"{'ATOM':<6}{serial:>5} {padded:<4}{'':1}{resname:>3} {chain_id:1}"
+            f"{resseq:>4}{'':1}   {xyz[0]:>8.3f}{xyz[1]:>8.3f}{xyz[2]:>8.3f}"
+            f"{1.0:>6.2f}{b:>6.2f}{'':10}{element:>2}{'':2}"
         )
     if last is not None:
         serial += 1
@@ -136,14 +142,18 @@ def to_mmcif(
     residue_index=None,
     chain_id: str = "A",
     name: str = "prediction",
+    note: str | None = None,
 ) -> str:
     """One chain as a minimal mmCIF: entity, polymer sequence and an ``_atom_site`` loop
-    with pLDDT in ``B_iso_or_equiv``. Arguments as ``to_pdb``; ``name`` is the data block."""
+    with pLDDT in ``B_iso_or_equiv``. Arguments as ``to_pdb``; ``name`` is the data
+    block; ``note`` becomes ``_struct.title``."""
     aatype_np = _as_numpy(aatype).astype(np.int64)
     name = (
         re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "prediction"
     )  # a CIF block name has no spaces
     lines = [f"data_{name}", "#", f"_entry.id {name}", "#"]
+    if note:  # a text field: any characters but a line starting with ';'
+        lines += [f"_struct.entry_id {name}", "_struct.title", f";{note}", ";", "#"]
     lines += ["loop_", "_entity.id", "_entity.type", "1 polymer", "#"]
     lines += [
         "loop_",
@@ -170,12 +180,15 @@ def to_mmcif(
     return "\n".join(lines) + "\n"
 
 
-def save_scores(path, plddt, ptm=None, pae=None, max_pae=None) -> tuple[Path, Path]:
+def save_scores(
+    path, plddt, ptm=None, pae=None, max_pae=None, note: str | None = None
+) -> tuple[Path, Path]:
     """Write ``<path>.json`` (human-readable, 2 decimals, ColabFold's keys) and
     ``<path>.npz`` (full precision, loadable without pickle). Returns both paths.
 
     plddt: [N_res] per-residue pLDDT (0-100); ptm: predicted TM-score (0-1);
-    pae: [N_res, N_res] predicted aligned error (Å); max_pae: its largest bin centre.
+    pae: [N_res, N_res] predicted aligned error (Å); max_pae: its largest bin centre;
+    note: free text, the JSON's ``"note"``.
     """
     path = Path(path)
     arrays = {"plddt": _as_numpy(plddt).astype(np.float32)}
@@ -189,6 +202,8 @@ def save_scores(path, plddt, ptm=None, pae=None, max_pae=None) -> tuple[Path, Pa
     if max_pae is not None:
         arrays["max_pae"] = np.asarray(float(max_pae), np.float32)
         record["max_pae"] = float(max_pae)
+    if note:
+        record["note"] = note
     json_path, npz_path = path.with_suffix(".json"), path.with_suffix(".npz")
     json_path.write_text(json.dumps(record))
     np.savez(npz_path, **arrays)

@@ -91,7 +91,7 @@ def _plain(value):
 @pytest.mark.parametrize("name", NAMES)
 def test_saved_reference_outputs_are_finite(name):
     ex = exercises.get(name)
-    saved = check._expected(ex, hidden=False)
+    saved = check.expected(ex, hidden=False)
     for key, array in saved.items():
         if key.startswith(f"{ex.attr}/") and "/out" in key and array.dtype.kind == "f":
             assert np.isfinite(array).all(), key
