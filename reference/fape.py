@@ -64,7 +64,8 @@ def fape(
     ### END SOLUTION
 
     # SI Alg. 28, line 3: the mean of min(d_clamp, d) / Z over the pairs that exist.
-    # Hint: AF2 divides the masked sum by eps + (number of frames) * (number of points).
+    # Hint: AF2 divides the masked sum by eps + (frames that exist) * (points that
+    # exist), the sums of the two masks.
     # loss: [*]
     ### BEGIN SOLUTION
     if d_clamp is not None:
@@ -130,8 +131,8 @@ def all_atom_fape(
 ) -> torch.Tensor:
     """The full-atom FAPE of the final structure: every atom in every rigid group.
 
-    SI Algorithm 20 "StructureModule", L_FAPE: on the last layer only, all 8
-    rigid-group frames of all residues against all atoms of all residues.
+    SI §1.9.2, the L_FAPE of SI Alg. 20: on the last layer only, all 8 rigid-group
+    frames of all residues against all atoms of all residues.
 
     Args:
         pred_frames: [*, N_res, 8, 4, 4] the predicted rigid-group frames.
