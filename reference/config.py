@@ -98,7 +98,8 @@ class AlphaFoldConfig:
         return dataclasses.replace(self, **changes)
 
 
-# SI Table 5: models 1, 3, 4 were fine-tuned with 5120 extra sequences, 2 and 5 with 1024.
+# SI Table 5: models 1, 3, 4 were fine-tuned with 5120 extra sequences, 2 and 5 with
+# 1024.
 # Models 1 and 2 also use templates, which this model leaves out.
 _EXTRA_MSA = {1: 5120, 2: 1024, 3: 5120, 4: 5120, 5: 1024}
 

@@ -397,6 +397,7 @@ def _make_ambiguity_tables():
 
 
 (
-    restype_atom14_ambiguous_partner,  # [21, 14] the slot a renaming swaps with (or itself)
+    # [21, 14] the slot a renaming swaps each atom with (itself if none)
+    restype_atom14_ambiguous_partner,
     restype_atom14_is_ambiguous,  # [21, 14] 1 for atoms a renaming moves
 ) = _make_ambiguity_tables()

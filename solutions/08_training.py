@@ -480,9 +480,12 @@ recorded = dict(np.load(data_path("structures", "3a4r_A_training_run.npz")))
 plot_training(history, reference=recorded)
 
 # %% [markdown]
-# The structure at each evaluation, superposed on the truth (grey): from the
-# black-hole start (every residue at the origin with the identity frame, SI Alg. 20)
-# the chain spreads out, then folds.
+# The structure at evaluations along the way (your run's, or the recorded run's when
+# yours is short), superposed on the truth (grey). Every prediction starts from the
+# black hole (every residue at the origin with the identity frame, SI Alg. 20); at
+# step 0 the untrained structure module scatters the residues from there, by step
+# 100 they sit in a compact blob, which then opens up and folds: by step 1,000 the
+# strands and the helix lie where the truth has them.
 
 # %%
 true_ca = truth["ca_positions"].numpy()
