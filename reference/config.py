@@ -98,7 +98,8 @@ class AlphaFoldConfig:
         return dataclasses.replace(self, **changes)
 
 
-# SI Table 5: models 1, 3, 4 were fine-tuned with 5120 extra sequences, 2 and 5 with 1024.
+# SI Table 5: models 1, 3, 4 were fine-tuned with 5120 extra sequences, 2 and 5 with
+# 1024.
 # Models 1 and 2 also use templates, which this model leaves out.
 _EXTRA_MSA = {1: 5120, 2: 1024, 3: 5120, 4: 5120, 5: 1024}
 
@@ -150,3 +151,26 @@ def tiny_config(**overrides) -> AlphaFoldConfig:
         max_extra_msa=12,
     )
     return cfg.replace(**overrides)
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """The constants of the training losses (SI §1.9, §1.11)."""
+
+    fape_clamp: float = 10.0  # SI Alg. 28: d_clamp = 10 Å
+    fape_length_scale: float = 10.0  # SI Alg. 28: Z = 10 Å
+    clamped_fape_fraction: float = 0.9  # SI §1.11.5: 90% of batches clamp FAPE
+    distogram_first_break: float = 2.3125  # SI §1.9.8: 64 bins, 2-22 Å
+    distogram_last_break: float = 21.6875  # SI §1.9.8 (edges of the released code)
+    lddt_cutoff: float = 15.0  # SI §1.9.6: lDDT-Cα inclusion radius 15 Å
+    # SI Eq. 7 (initial training): L = 0.5 L_FAPE + 0.5 L_aux + 0.3 L_dist
+    # + 2.0 L_msa + 0.01 L_conf.
+    weights: dict = dataclasses.field(
+        default_factory=lambda: {
+            "fape": 0.5,
+            "aux": 0.5,
+            "distogram": 0.3,
+            "masked_msa": 2.0,
+            "plddt": 0.01,
+        }
+    )

@@ -290,6 +290,7 @@ def sample_msa_features(
     generator: torch.Generator,
     max_msa_clusters: int = 512,
     max_extra_msa: int = 1024,
+    training: bool = False,
 ) -> dict[str, torch.Tensor]:
     """One pass's MSA sample, in AF2's order: centres, BERT, clusters, extra crop.
 
@@ -298,6 +299,8 @@ def sample_msa_features(
         deletion_matrix: [N_seq, N_res] float deletion counts.
         profile: [N_res, 22] ``hhblits_profile(msa)``.
         generator: CPU generator for the random steps.
+        training: also return the targets of the masked-MSA loss, ``bert_mask``
+            and ``true_msa`` [N_clust, N_res] (the centres before BERT).
 
     Returns:
         ``msa_feat`` [N_clust, N_res, 49], ``msa_mask``, ``extra_msa``,
@@ -305,7 +308,7 @@ def sample_msa_features(
         (padded to ``max_msa_clusters`` / ``max_extra_msa`` rows).
     """
     clusters, extra = sample_msa_indices(msa.shape[0], max_msa_clusters, generator)
-    bert_msa, _ = make_masked_msa(msa[clusters], profile, generator)
+    bert_msa, bert_mask = make_masked_msa(msa[clusters], profile, generator)
     deletions, extra_deletions = deletion_matrix[clusters], deletion_matrix[extra]
     mask, extra_mask = torch.ones_like(deletions), torch.ones_like(extra_deletions)
     assignment = nearest_neighbor_clusters(bert_msa, mask, msa[extra], extra_mask)
@@ -322,8 +325,13 @@ def sample_msa_features(
         "extra_deletion_value": deletion_value(extra_deletions),
         "extra_msa_mask": torch.ones_like(extra_deletions),
     }
-    rows = {"msa": max_msa_clusters, "extra": max_extra_msa}
-    return {k: pad_rows(v, rows[k.split("_")[0]]) for k, v in features.items()}
+    if training:
+        features.update(bert_mask=bert_mask, true_msa=msa[clusters])
+    rows = {"extra": max_extra_msa}
+    return {
+        k: pad_rows(v, rows.get(k.split("_")[0], max_msa_clusters))
+        for k, v in features.items()
+    }
 
 
 def build_features(
@@ -335,6 +343,7 @@ def build_features(
     generator: torch.Generator | None = None,
     deduplicate: bool = True,
     dtype: torch.dtype = torch.float32,
+    training: bool = False,
 ) -> dict[str, torch.Tensor]:
     """Every feature the model reads, for ``num_recycle + 1`` passes (module docstring).
 
@@ -348,6 +357,8 @@ def build_features(
         deduplicate: drop repeated aligned rows first (upstream AF2; ColabFold's
             fork does not).
         dtype: float dtype of the float features.
+        training: also return ``bert_mask`` and ``true_msa`` [P, N_clust, N_res]
+            (see ``sample_msa_features``).
 
     Returns:
         dict of tensors, each with a leading dimension P.
@@ -367,6 +378,7 @@ def build_features(
             generator,
             max_msa_clusters,
             max_extra_msa,
+            training,
         )
         for _ in range(num_recycle + 1)
     ]

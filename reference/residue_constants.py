@@ -372,3 +372,32 @@ def _make_tables():
     restype_atom14_to_atom37,  # [21, 14] atom37 index of each slot (0 if empty)
     restype_atom37_to_atom14,  # [21, 37] atom14 slot of each atom (0 if absent)
 ) = _make_tables()
+
+# --- naming ambiguities (SI §1.9.3, Table 3) ---------------------------------------
+# Atoms whose names swap under a 180° flip of the last chi group: the same structure
+# can be written down two ways. Facts from AF2's ``residue_atom_renaming_swaps``.
+residue_atom_renaming_swaps = {
+    "ASP": {"OD1": "OD2"},
+    "GLU": {"OE1": "OE2"},
+    "PHE": {"CD1": "CD2", "CE1": "CE2"},
+    "TYR": {"CD1": "CD2", "CE1": "CE2"},
+}
+
+
+def _make_ambiguity_tables():
+    partner = np.tile(np.arange(14), (21, 1))
+    ambiguous = np.zeros((21, 14), dtype=np.float32)
+    for res, swaps in residue_atom_renaming_swaps.items():
+        r, names = resnames.index(res), restype_name_to_atom14_names[res]
+        for a, b in swaps.items():
+            i, j = names.index(a), names.index(b)
+            partner[r, i], partner[r, j] = j, i
+            ambiguous[r, [i, j]] = 1
+    return partner, ambiguous
+
+
+(
+    # [21, 14] the slot a renaming swaps each atom with (itself if none)
+    restype_atom14_ambiguous_partner,
+    restype_atom14_is_ambiguous,  # [21, 14] 1 for atoms a renaming moves
+) = _make_ambiguity_tables()

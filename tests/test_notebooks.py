@@ -24,6 +24,7 @@ def execute(path: Path, use_reference: str | None, monkeypatch):
         "PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     )
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("AF2_TRAINING_STEPS", "2")  # lesson 8: a short training run
     if use_reference:
         monkeypatch.setenv("AF2_USE_REFERENCE", use_reference)
     else:
