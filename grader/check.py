@@ -221,7 +221,7 @@ def _call(ex: Exercise, fn, case: Case, hidden: bool, expected_params=None):
     d = draw(ex, case, hidden)
     args, kwargs = case.build(d)
     before = _snapshot((args, kwargs))
-    with torch.no_grad():
+    with torch.set_grad_enabled(bool(d.gradients)):  # only for gradient checks
         if not ex.is_class:  # a function, or a method called on given objects
             target = getattr(fn, ex.method) if ex.method else fn
             out, params = target(*args, **kwargs), None
@@ -240,7 +240,45 @@ def _call(ex: Exercise, fn, case: Case, hidden: bool, expected_params=None):
     changed = _changed(before, (args, kwargs))
     if changed is not None:
         raise _InputChanged(_argument_name(target, args, kwargs, changed))
+    if d.gradients:
+        out = _with_gradients(out, d.gradients)
     return out, params
+
+
+def _with_gradients(out, inputs: dict[str, torch.Tensor]):
+    """``(out, {name: d(sum of out's float tensors) / d input})``, detached; a zero
+    gradient where the output does not depend on the input."""
+    total = _float_sum(out)
+    grads = [None] * len(inputs)
+    if total is not None and total.requires_grad:
+        grads = torch.autograd.grad(total, list(inputs.values()), allow_unused=True)
+    gradients = {
+        name: (torch.zeros_like(x) if g is None else g).detach()
+        for (name, x), g in zip(inputs.items(), grads)
+    }
+    return _detached(out), gradients
+
+
+def _float_sum(value) -> torch.Tensor | None:
+    """The sum of every floating-point tensor in ``value`` (nested containers)."""
+    if isinstance(value, torch.Tensor):
+        return value.sum() if value.is_floating_point() else None
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, (list, tuple)):
+        return None
+    sums = [s for s in map(_float_sum, value) if s is not None]
+    return torch.stack(sums).sum() if sums else None
+
+
+def _detached(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_detached(v) for v in value)
+    return value
 
 
 class _ParameterMismatch(Exception):

@@ -29,6 +29,7 @@ class Draw:
 
     def __init__(self, key: str, sizes: dict[str, int], hidden: bool):
         self.key, self.sizes, self.hidden = key, dict(sizes), hidden
+        self.gradients: dict[str, torch.Tensor] = {}
 
     def __getattr__(self, name: str) -> int:
         sizes = self.__dict__.get("sizes", {})
@@ -57,6 +58,17 @@ class Draw:
         """int64 tensor of integers in [low, high)."""
         values = self.rng(name).integers(low, high, size=self.shape(*dims))
         return torch.from_numpy(values.astype(np.int64))
+
+    def gradient(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        """``x`` as an input whose gradient the check compares too: the checked output
+        becomes ``(output, {name: gradient of the sum of the output})``, so a loss
+        that is right but detached (or not differentiable) where it should not be
+        fails."""
+        y = (
+            x.detach().clone().requires_grad_(True) * 1
+        )  # not a leaf: may change in place
+        self.gradients[name] = y
+        return y
 
     def generator(self, name: str) -> torch.Generator:
         """A CPU ``torch.Generator`` for exercises that draw random numbers."""

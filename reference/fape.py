@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import torch
 
-from .autodiff import gradients_checked
 from .geometry import Rigid
 
 
-@gradients_checked
 def fape(
     pred_frames: torch.Tensor,
     true_frames: torch.Tensor,
@@ -77,7 +75,6 @@ def fape(
     return loss
 
 
-@gradients_checked
 def backbone_fape(
     frames: torch.Tensor,
     true_frames: torch.Tensor,
@@ -118,7 +115,6 @@ def backbone_fape(
     return loss
 
 
-@gradients_checked
 def all_atom_fape(
     pred_frames: torch.Tensor,
     pred_positions: torch.Tensor,

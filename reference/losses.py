@@ -16,7 +16,6 @@ from __future__ import annotations
 import torch
 
 from .all_atom import frames_to_atom14_pos, torsion_angles_to_frames
-from .autodiff import gradients_checked
 from .config import LossConfig
 from .fape import all_atom_fape, backbone_fape
 from .geometry import Rigid
@@ -31,7 +30,6 @@ def _cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return -torch.log_softmax(logits, -1).gather(-1, labels[..., None])[..., 0]
 
 
-@gradients_checked
 def distogram_loss(
     logits: torch.Tensor,
     pseudo_beta: torch.Tensor,
@@ -70,7 +68,6 @@ def distogram_loss(
     return loss
 
 
-@gradients_checked
 def masked_msa_loss(
     logits: torch.Tensor, true_msa: torch.Tensor, bert_mask: torch.Tensor
 ) -> torch.Tensor:
@@ -93,7 +90,6 @@ def masked_msa_loss(
     return loss
 
 
-@gradients_checked
 def plddt_loss(
     logits: torch.Tensor,
     pred_ca: torch.Tensor,
@@ -130,7 +126,6 @@ def plddt_loss(
     return loss
 
 
-@gradients_checked
 def total_loss(
     sm: dict[str, torch.Tensor],
     heads: dict[str, torch.Tensor],

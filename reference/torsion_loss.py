@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from .autodiff import gradients_checked
 
-
-@gradients_checked
 def torsion_angle_loss(
     alpha: torch.Tensor,
     alpha_unnormalized: torch.Tensor,

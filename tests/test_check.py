@@ -453,3 +453,38 @@ def test_a_time_limit_of_the_grader_is_not_caught_as_the_students_error():
 
     with pytest.raises(TimeLimit):
         check.run("toy.scale_and_norm", slow, hidden=True)
+
+
+# --- gradients ------------------------------------------------------------------------
+def mean_square(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return ((x - y) ** 2).mean()
+
+
+class _LossExercise(Exercise):
+    def reference(self):
+        return mean_square
+
+
+def test_a_gradient_input_makes_the_gradient_part_of_the_checked_output(monkeypatch):
+    def build(d):
+        x = d.gradient(d.randn("x", "N"), "x")
+        return (x, d.randn("y", "N")), {}
+
+    row = _LossExercise(
+        "loss.mean_square",
+        lesson=99,
+        points=1,
+        sizes=dict(N=5),
+        cases=[Case("one", build)],
+    )
+    monkeypatch.setitem(
+        exercises.modules(), "loss", types.SimpleNamespace(EXERCISES=[row])
+    )
+    assert check.run("loss.mean_square", mean_square, hidden=True).passed
+
+    def detached(x, y):  # the right value, but no gradient reaches x
+        return ((x.detach() - y) ** 2).mean()
+
+    result = check.run("loss.mean_square", detached, hidden=True)
+    assert "output[1]['x']: 5 of 5 values differ" in result.message
+    assert torch.is_grad_enabled()  # the check leaves autograd as it found it

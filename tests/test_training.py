@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reference.autodiff import gradient_input, gradients_checked
 from reference.config import LossConfig, tiny_config
 from reference.ground_truth import read_pdb_chain
 from reference.losses import total_loss
@@ -31,24 +30,6 @@ def test_read_pdb_chain(tmp_path):
         read_pdb_chain("HEADER\nEND\n")
     with pytest.raises(ValueError, match="chain 'Z'"):
         read_pdb_chain(PDB, chain="Z")
-
-
-def test_gradients_checked_only_under_no_grad_with_gradient_inputs():
-    @gradients_checked
-    def loss(x, y):
-        return (x * y.detach()).sum()
-
-    x, y = gradient_input(torch.ones(3)), gradient_input(torch.full((3,), 2.0))
-    plain = loss(x, y)
-    assert plain.requires_grad  # called normally: the plain function
-    with torch.no_grad():
-        value, grads = loss(x, y)
-    assert float(value) == 6.0
-    assert torch.equal(grads["x"], torch.full((3,), 2.0))
-    assert torch.equal(grads["y"], torch.zeros(3))  # detached: no gradient
-    leaf = torch.ones(3, requires_grad=True)  # not a gradient_input: a plain call
-    with torch.no_grad():
-        assert float(loss(leaf, y.detach())) == 6.0
 
 
 def test_shared_dropout_shares_its_mask_and_keeps_the_mean():

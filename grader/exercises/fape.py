@@ -29,18 +29,9 @@ def points_moved(x: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
     return x @ motion[:3, :3].T + motion[:3, 3]
 
 
-def with_grad(*tensors):
-    """The check compares the gradients with respect to these inputs too."""
-    from reference.autodiff import gradient_input
-
-    return tuple(gradient_input(t) for t in tensors)
-
-
 def _fape_random(d: Draw, **kwargs):
-    pred_frames, pred_x = with_grad(
-        frames(d, "pred frames", "B", "N_frames"),
-        d.randn("pred x", "B", "N_points", 3, scale=8.0),
-    )
+    pred_frames = d.gradient(frames(d, "pred frames", "B", "N_frames"), "pred_frames")
+    pred_x = d.gradient(d.randn("pred x", "B", "N_points", 3, scale=8.0), "pred_x")
     return (
         pred_frames,
         frames(d, "true frames", "B", "N_frames"),
@@ -59,7 +50,8 @@ def _fape_moved(d: Draw):
     true_frames, true_x = moved(pred_frames, motion), points_moved(pred_x, motion)
     # half of the points 3 Å off, so that the error is not zero everywhere
     true_x = true_x + 3.0 * (torch.arange(d.N_points) % 2)[:, None] / 3**0.5
-    pred_frames, pred_x = with_grad(pred_frames, pred_x)
+    pred_frames = d.gradient(pred_frames, "pred_frames")
+    pred_x = d.gradient(pred_x, "pred_x")
     return (
         pred_frames,
         true_frames,
@@ -71,16 +63,14 @@ def _fape_moved(d: Draw):
 
 
 def _backbone(d: Draw, use_clamped: float):
-    (layers,) = with_grad(frames(d, "layers", "N_layer", "N_res", scale=9.0))
+    layers = d.gradient(frames(d, "layers", "N_layer", "N_res", scale=9.0), "frames")
     true = frames(d, "true", "N_res", scale=9.0)
     return (layers, true, d.mask("mask", "N_res"), use_clamped), {}
 
 
 def _all_atom(d: Draw, **kwargs):
-    pred_frames, pred_x = with_grad(
-        frames(d, "pred frames", "B", "N_res", 8),
-        d.randn("pred x", "B", "N_res", 14, 3, scale=8.0),
-    )
+    pred_frames = d.gradient(frames(d, "pred frames", "B", "N_res", 8), "pred_frames")
+    pred_x = d.gradient(d.randn("pred x", "B", "N_res", 14, 3, scale=8.0), "pred_x")
     return (
         pred_frames,
         pred_x,

@@ -10,24 +10,17 @@ from ..inputs import Draw
 row = partial(Exercise, lesson=8)
 
 
-def _grad(t: torch.Tensor) -> torch.Tensor:
-    """The check compares the gradient with respect to this input too."""
-    from reference.autodiff import gradient_input
-
-    return gradient_input(t)
-
-
 def _distogram(d: Draw, **kwargs):
     x = d.randn("cb", "B", "N_res", 3, scale=8.0)
     return (
-        _grad(d.randn("logits", "B", "N_res", "N_res", "N_bins")),
+        d.gradient(d.randn("logits", "B", "N_res", "N_res", "N_bins"), "logits"),
         x,
         d.mask("mask", "B", "N_res"),
     ), kwargs
 
 
 def _masked_msa(d: Draw):
-    logits = _grad(d.randn("logits", "B", "N_seq", "N_res", 23))
+    logits = d.gradient(d.randn("logits", "B", "N_seq", "N_res", 23), "logits")
     true_msa = d.randint("true msa", 22, "B", "N_seq", "N_res")
     bert = (d.rand("bert", "B", "N_seq", "N_res") < 0.3).double()
     bert[-1] = 0  # an example with nothing masked
@@ -41,8 +34,9 @@ def _plddt(d: Draw, **kwargs):
         true + d.randn("error", "B", "N_res", 3) * d.rand("size", "B", "N_res", 1) * 3
     )
     pred[..., 0, :] = true[..., 0, :]  # a perfect residue: lDDT 1, the last bin
-    logits = _grad(d.randn("logits", "B", "N_res", "N_bins"))
-    return (logits, _grad(pred), true, d.mask("mask", "B", "N_res")), kwargs
+    logits = d.gradient(d.randn("logits", "B", "N_res", "N_bins"), "logits")
+    pred = d.gradient(pred, "pred_positions")
+    return (logits, pred, true, d.mask("mask", "B", "N_res")), kwargs
 
 
 def _total(d: Draw, bert: bool = True):
@@ -68,15 +62,18 @@ def _total(d: Draw, bert: bool = True):
     frames = Rigid(quat_to_rot(d.randn("q", L, n, 4)), d.randn("t", L, n, 3, scale=5.0))
     unnormalized = d.randn("alpha", L, n, 7, 2)
     sm = {
-        "frames": _grad(frames.to_tensor_4x4()),
-        "angles": _grad(unnormalized / unnormalized.norm(dim=-1, keepdim=True)),
-        "unnormalized_angles": _grad(unnormalized),
+        "frames": frames.to_tensor_4x4(),
+        "angles": unnormalized / unnormalized.norm(dim=-1, keepdim=True),
+        "unnormalized_angles": unnormalized,
     }
     heads = {
-        "distogram_logits": _grad(d.randn("dist", n, n, 64)),
-        "masked_msa_logits": _grad(d.randn("msa", d.N_seq, n, 23)),
-        "predicted_lddt_logits": _grad(d.randn("plddt", n, 50)),
+        "distogram_logits": d.randn("dist", n, n, 64),
+        "masked_msa_logits": d.randn("msa", d.N_seq, n, 23),
+        "predicted_lddt_logits": d.randn("plddt", n, 50),
     }
+    # The check compares the gradient with respect to every prediction too.
+    sm = {k: d.gradient(v, k) for k, v in sm.items()}
+    heads = {k: d.gradient(v, k) for k, v in heads.items()}
     true_msa = d.randint("true msa", 21, d.N_seq, n)
     bert_mask = (d.rand("bert", d.N_seq, n) < 0.4).double() * bert
     return (sm, heads, truth, true_msa, bert_mask, 0.0 if bert else 1.0), {}

@@ -24,10 +24,8 @@ def _angles(d: Draw, layers: bool):
     unnormalized = (near + 0.6 * d.randn("noise", *lead, "B", "N_res", 7, 2)) * (
         0.5 + d.rand("length", *lead, "B", "N_res", 7, 1)
     )
-    from reference.autodiff import gradient_input
-
-    alpha = gradient_input(_unit(unnormalized))
-    unnormalized = gradient_input(unnormalized)
+    alpha = d.gradient(_unit(unnormalized), "alpha")
+    unnormalized = d.gradient(unnormalized, "unnormalized")
     mask = d.mask("torsion mask", "B", "N_res", 7)
     seq_mask = d.seq_mask("seq", "B")
     seq_mask[-1] = 0  # an example without residues

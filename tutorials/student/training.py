@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .autodiff import gradients_checked
 from .config import AlphaFoldConfig, LossConfig
 from .evoformer import EvoformerBlock
 from .ground_truth import make_ground_truth, read_pdb_chain
@@ -120,7 +119,6 @@ def forward_pass_with_structure(model, batch: dict, prev: dict | None) -> dict:
     return out
 
 
-@gradients_checked
 def recycle(model, batch: dict, num_passes: int) -> dict:
     """SI Algorithm 31 "RecyclingTraining": the passes of one training step.
 
