@@ -4,12 +4,15 @@ The structure is given in AF2's atom37 layout: ``atom_positions [N_res, 37, 3]``
 ``atom_mask [N_res, 37]`` (1 = atom present) and ``aatype [N_res]`` (AF order, 20 = X).
 As in the AlphaFold Database and ColabFold, the per-residue pLDDT (0-100) goes into
 the B-factor column of every atom of its residue, so any viewer can colour by it.
+A ``note`` (e.g. that the weights were random) travels with every format: PDB
+``REMARK 250`` records, the mmCIF ``_struct.title``, a ``"note"`` key in the JSON.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +57,7 @@ def _atoms(atom_positions, atom_mask, aatype, plddt, residue_index):
         resname = rc.restype_1to3.get(one, "UNK")
         for a, name in enumerate(rc.atom_types):
             if mask[i, a] > 0.5:
-                # atom37 names start with their element (N, C, O, S): no two-letter elements.
+                # atom37 names start with their element (N, C, O, S: one letter each)
                 yield (
                     i + 1,
                     resname,
@@ -66,6 +69,64 @@ def _atoms(atom_positions, atom_mask, aatype, plddt, residue_index):
                 )
 
 
+def atom_record(
+    serial: int,
+    name: str,
+    resname: str,
+    chain_id: str,
+    res_number: int,
+    xyz,
+    b_factor: float,
+    element: str,
+) -> str:
+    """One ATOM record of a PDB file: 80 columns, every field at its fixed place.
+
+    ========  ================  ===========================================
+    columns   field             format
+    ========  ================  ===========================================
+    1-6       record name       ``ATOM`` and two spaces
+    7-11      serial number     right-aligned
+    13-16     atom name         4 characters start in column 13, shorter
+                                names in column 14 (so the element lines up)
+    17        alternate loc.    blank
+    18-20     residue name      e.g. ``MET``
+    22        chain             e.g. ``A``
+    23-26     residue number    right-aligned
+    27        insertion code    blank
+    31-54     x, y, z (Å)       8 columns each, 3 decimals
+    55-60     occupancy         ``  1.00``
+    61-66     B-factor          6 columns, 2 decimals: here the pLDDT
+    77-78     element           right-aligned
+    79-80     charge            blank
+    ========  ================  ===========================================
+
+    Columns not listed (12, 21, 28-30, 67-76) are blank.
+
+    Args:
+        serial: the atom's number in the file (1, 2, ...).
+        name: the atom's name, e.g. ``"CA"``.
+        resname: the residue's three-letter name.
+        chain_id: one character.
+        res_number: the residue's number.
+        xyz: the atom's position, three numbers (Å).
+        b_factor: the number for the B-factor column (the residue's pLDDT, 0-100).
+        element: the atom's element, e.g. ``"C"``.
+
+    Returns:
+        the 80-character line, without a newline.
+    """
+    # Hint: an f-string with widths and alignments: f"{serial:>5}", f"{x:8.3f}".
+    ### BEGIN SOLUTION
+    padded = name if len(name) == 4 else f" {name}"
+    line = (
+        f"ATOM  {serial:>5} {padded:<4} {resname:>3} {chain_id}{res_number:>4}    "
+        f"{xyz[0]:8.3f}{xyz[1]:8.3f}{xyz[2]:8.3f}{1.0:6.2f}{b_factor:6.2f}"
+        f"{'':10}{element:>2}  "
+    )
+    ### END SOLUTION
+    return line
+
+
 def to_pdb(
     atom_positions,
     atom_mask,
@@ -73,13 +134,15 @@ def to_pdb(
     plddt=None,
     residue_index=None,
     chain_id: str = "A",
+    note: str | None = None,
 ) -> str:
     """One chain as PDB text: ATOM records, TER, END (fixed 80-column records).
 
     plddt: [N_res] (or [N_res, 37]) written to the B-factor column.
     residue_index: residue numbers to write (default 1..N_res).
+    note: free text written first, as REMARK 250 records (how the model was made).
     """
-    lines = []
+    lines = [f"REMARK 250 {part}".ljust(80) for part in textwrap.wrap(note or "", 69)]
     serial = 0
     last = None
     for _, resname, resseq, name, element, xyz, b in _atoms(
@@ -87,11 +150,8 @@ def to_pdb(
     ):
         serial += 1
         last = (resname, resseq)
-        # Names shorter than 4 characters start in column 14, so the element lines up.
-        padded = name if len(name) == 4 else f" {name}"
         lines.append(
-            f"{'ATOM':<6}{serial:>5} {padded:<4}{'':1}{resname:>3} {chain_id:1}{resseq:>4}{'':1}   "
-            f"{xyz[0]:>8.3f}{xyz[1]:>8.3f}{xyz[2]:>8.3f}{1.0:>6.2f}{b:>6.2f}{'':10}{element:>2}{'':2}"
+            atom_record(serial, name, resname, chain_id, resseq, xyz, b, element)
         )
     if last is not None:
         serial += 1
@@ -136,14 +196,18 @@ def to_mmcif(
     residue_index=None,
     chain_id: str = "A",
     name: str = "prediction",
+    note: str | None = None,
 ) -> str:
     """One chain as a minimal mmCIF: entity, polymer sequence and an ``_atom_site`` loop
-    with pLDDT in ``B_iso_or_equiv``. Arguments as ``to_pdb``; ``name`` is the data block."""
+    with pLDDT in ``B_iso_or_equiv``. Arguments as ``to_pdb``; ``name`` is the data
+    block; ``note`` becomes ``_struct.title``."""
     aatype_np = _as_numpy(aatype).astype(np.int64)
     name = (
         re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "prediction"
     )  # a CIF block name has no spaces
     lines = [f"data_{name}", "#", f"_entry.id {name}", "#"]
+    if note:  # a text field: any characters but a line starting with ';'
+        lines += [f"_struct.entry_id {name}", "_struct.title", f";{note}", ";", "#"]
     lines += ["loop_", "_entity.id", "_entity.type", "1 polymer", "#"]
     lines += [
         "loop_",
@@ -170,12 +234,15 @@ def to_mmcif(
     return "\n".join(lines) + "\n"
 
 
-def save_scores(path, plddt, ptm=None, pae=None, max_pae=None) -> tuple[Path, Path]:
+def save_scores(
+    path, plddt, ptm=None, pae=None, max_pae=None, note: str | None = None
+) -> tuple[Path, Path]:
     """Write ``<path>.json`` (human-readable, 2 decimals, ColabFold's keys) and
     ``<path>.npz`` (full precision, loadable without pickle). Returns both paths.
 
     plddt: [N_res] per-residue pLDDT (0-100); ptm: predicted TM-score (0-1);
-    pae: [N_res, N_res] predicted aligned error (Å); max_pae: its largest bin centre.
+    pae: [N_res, N_res] predicted aligned error (Å); max_pae: its largest bin centre;
+    note: free text, the JSON's ``"note"``.
     """
     path = Path(path)
     arrays = {"plddt": _as_numpy(plddt).astype(np.float32)}
@@ -189,6 +256,8 @@ def save_scores(path, plddt, ptm=None, pae=None, max_pae=None) -> tuple[Path, Pa
     if max_pae is not None:
         arrays["max_pae"] = np.asarray(float(max_pae), np.float32)
         record["max_pae"] = float(max_pae)
+    if note:
+        record["note"] = note
     json_path, npz_path = path.with_suffix(".json"), path.with_suffix(".npz")
     json_path.write_text(json.dumps(record))
     np.savez(npz_path, **arrays)

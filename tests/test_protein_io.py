@@ -77,7 +77,8 @@ def test_pdb_column_layout():
     lines = protein_io.to_pdb(pos, mask, aatype, plddt).splitlines()
     ca = lines[1]
     assert ca == (
-        "ATOM      2  CA  MET A   1     -12.346   7.000 123.400  1.00 95.50           C  "
+        "ATOM      2  CA  MET A   1     -12.346   7.000 123.400  1.00 95.50"
+        "           C  "
     )
     assert all(len(line) == 80 for line in lines)
     assert ca[0:6] == "ATOM  " and ca[6:11] == "    2" and ca[12:16] == " CA "
@@ -128,3 +129,23 @@ def test_mmcif_numbering_and_block_name():
     assert (
         fields[8] == "1" and fields[15] == "10"
     )  # label_seq_id sequential, auth_seq_id the given number
+
+
+def test_note_travels_with_every_format(tmp_path):
+    pos, mask, aatype, plddt = _structure()
+    note = "; ".join(["predicted with random weights"] * 4)  # longer than a record
+    pdb = protein_io.to_pdb(pos, mask, aatype, plddt, note=note)
+    remarks = [line for line in pdb.splitlines() if line.startswith("REMARK 250 ")]
+    assert len(remarks) == 2 and all(len(line) == 80 for line in pdb.splitlines())
+    assert " ".join(r[11:].strip() for r in remarks) == note
+    (tmp_path / "x.pdb").write_text(pdb)
+    parsed = Bio_PDB.PDBParser(QUIET=True).get_structure("x", str(tmp_path / "x.pdb"))
+    assert len(list(parsed.get_atoms())) == int(mask.sum())
+    (tmp_path / "x.cif").write_text(protein_io.to_mmcif(pos, mask, aatype, note=note))
+    cif = Bio_PDB.MMCIF2Dict.MMCIF2Dict(str(tmp_path / "x.cif"))
+    assert cif["_struct.title"] == [note]
+    json_path, _ = protein_io.save_scores(tmp_path / "s", plddt, note=note)
+    assert json.loads(json_path.read_text())["note"] == note
+    assert "note" not in json.loads(
+        protein_io.save_scores(tmp_path / "t", plddt)[0].read_text()
+    )
