@@ -470,6 +470,17 @@ batch, out, history = with_your_code(predict)
 # %% tags=["check"] points=2 exercise="protein_io.atom_record"
 check.exercise("protein_io.atom_record", student.protein_io.atom_record)
 
+# %% [markdown]
+# Your record of the example atom under a column ruler, then the example: every
+# character must sit in the same column, and the `|` right after column 80.
+
+# %%
+ca = (2, "CA", "MET", "A", 1, (-12.3456, 7.0, 123.4), 95.5, "C")
+tens = "".join(str(i // 10) if i % 10 == 0 else " " for i in range(1, 81))
+print(tens, "".join(str(i % 10) for i in range(1, 81)), sep="\n")
+print(yours_or_reference(student.protein_io.atom_record, *ca) + "|")
+print(f"ATOM      2  CA  MET A   1     -12.346   7.000 123.400  1.00 95.50{'C':>12}  |")
+
 # %%
 OUT = Path("predictions")
 OUT.mkdir(exist_ok=True)

@@ -6,13 +6,13 @@ from ..inputs import Draw
 
 
 def _atom(d: Draw, visible: tuple, hidden: tuple, scale: float):
-    """(serial, name, resname, chain, number) from the run, a drawn position and
-    pLDDT, the element from the name."""
-    serial, name, resname, chain, number = hidden if d.hidden else visible
+    """(serial, name, resname, chain, number, pLDDT or None) from the run, a drawn
+    position (and pLDDT, where None), the element from the name."""
+    serial, name, resname, chain, number, plddt = hidden if d.hidden else visible
     x, y, z = (float(v) for v in d.randn("xyz", 3, scale=scale))
-    b_factor = float(d.rand("plddt", 1)[0]) * 100
-    element = name[0]
-    return (serial, name, resname, chain, number, (x, y, z), b_factor, element), {}
+    if plddt is None:
+        plddt = 30 + 70 * float(d.rand("plddt", 1)[0])
+    return (serial, name, resname, chain, number, (x, y, z), plddt, name[0]), {}
 
 
 def _case(label: str, visible: tuple, hidden: tuple, scale: float) -> Case:
@@ -27,20 +27,20 @@ EXERCISES = [
         cases=[
             _case(
                 "a backbone atom",
-                (2, "CA", "MET", "A", 1),
-                (1214, "N", "GLY", "B", 87),
+                (2, "CA", "MET", "A", 1, None),
+                (1214, "N", "GLY", "B", 87, None),
                 scale=10.0,
             ),
             _case(
                 "a side-chain atom far from the origin",
-                (731, "OG1", "THR", "A", 96),
-                (9, "NH2", "ARG", "C", 1004),
+                (731, "OG1", "THR", "A", 96, None),
+                (9, "NH2", "ARG", "C", 1004, None),
                 scale=120.0,
             ),
             _case(
-                "a four-character name",
-                (55, "HD21", "ASN", "A", 7),
-                (3, "HE22", "GLN", "D", 412),
+                "a four-character name, pLDDT 100 and below 10",
+                (55, "HD21", "ASN", "A", 7, 100.0),
+                (3, "HE22", "GLN", "D", 412, 7.25),
                 scale=40.0,
             ),
         ],
