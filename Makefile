@@ -1,17 +1,34 @@
-# The two commands of the README:
-#   make course   set up, then open the course in JupyterLab
-#   make test     set up, then run the full test suite
+# The commands of the README:
+#   make course       students: set up, then open the course in JupyterLab
+#   make instructor   instructors: set up the course and nbgrader (docs/instructors.md)
+#   make test         set up everything, then run the full test suite
 PYTHON ?= python3
-STAMP := .installed-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PY := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# One stamp per set-up (requirements*.txt); `make test`'s holds every extra.
+STAMP := .installed-$(PY)
+COURSE_STAMP := .installed-course-$(PY)
+INSTRUCTOR_STAMP := .installed-instructor-$(PY)
 
-.PHONY: course test build check-build benchmark
+.PHONY: course instructor test build
 
-$(STAMP): pyproject.toml requirements.txt
+$(COURSE_STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m pip install -r requirements.txt
 	touch $@
 
-course: $(STAMP)
-	$(PYTHON) -m jupyter lab tutorials/
+$(INSTRUCTOR_STAMP): pyproject.toml requirements-instructor.txt
+	$(PYTHON) -m pip install -r requirements-instructor.txt
+	touch $@
+
+$(STAMP): pyproject.toml requirements-test.txt
+	$(PYTHON) -m pip install -r requirements-test.txt
+	touch $@
+
+# JupyterLab on tutorials/ (with --allow-root only as root; no nbgrader UI).
+course: $(COURSE_STAMP)
+	$(PYTHON) -m grader lab
+
+instructor: $(INSTRUCTOR_STAMP)
+	@echo "Instructor tools ready: python -m grader course DIR (docs/instructors.md)"
 
 test: $(STAMP)
 	$(PYTHON) -m grader build --check
@@ -19,6 +36,3 @@ test: $(STAMP)
 
 build: $(STAMP)
 	$(PYTHON) -m grader build
-
-benchmark: $(STAMP)
-	$(PYTHON) benchmarks/run_all.py

@@ -1,19 +1,26 @@
 """``python -m grader <command>``.
 
 Commands:
-  build [--check]   regenerate tutorials/ and data/reference_tensors/ (--check: exit 1 if stale)
-  status [DIR]      which exercises pass for your code (DIR holds student/; default: ./ or tutorials/)
-  course DIR        create an nbgrader course (instructor tools)
-  autograde ...     grade a class (instructor tools)
-  verify ...        re-check one submission outside its notebook (instructor tools)
+  lab             open the course in JupyterLab (what `make course` runs)
+  build [--check] regenerate tutorials/ and data/reference_tensors/
+                  (--check: exit 1 if stale)
+  status [DIR]    which exercises pass for your code
+                  (DIR holds student/; default: ./ or tutorials/)
+  pack [ZIP]      the course as one zip, for Colab from Google Drive
+                  (default: af2-course.zip)
+  course DIR      create an nbgrader course (instructor tools)
+  autograde ...   grade a class (instructor tools)
+  verify ...      re-check one submission outside its notebook (instructor tools)
 """
 
 import importlib
 import sys
 
 COMMANDS = {
+    "lab": "grader.lab",
     "build": "grader.build",
     "status": "grader.status",
+    "pack": "grader.pack",
     # The instructor tools are imported only when used (they need nbgrader).
     "course": "grader.instructor",
     "autograde": "grader.instructor",

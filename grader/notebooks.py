@@ -1,4 +1,4 @@
-"""Lesson notebooks ``tutorials/NN_name.ipynb`` from ``solutions/NN_name.py`` (jupytext percent).
+"""Lesson notebooks ``tutorials/NN_name.ipynb`` from ``solutions/NN_name.py``.
 
 The build adds a Colab badge cell on top, puts the course-wide set-up cell
 (``grader.colab.setup_cell_source()``) into the cell tagged ``setup``, clears outputs,
@@ -6,6 +6,8 @@ numbers cell ids, and keeps only the cell metadata the course uses (``tags``,
 ``points``, ``exercise``, ``nbgrader``). It also checks the lesson against the
 exercise registry: every check cell names a known exercise of this lesson with the
 registry's points, and every exercise of the lesson has exactly one check cell.
+The notebook's metadata is what JupyterLab writes once ipykernel's kernel starts
+(``KERNELSPEC``, ``LANGUAGE_INFO``), so that opening a lesson changes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,22 @@ from pathlib import Path
 from .stubs import BuildError
 
 KEEP_METADATA = ("tags", "points", "exercise", "nbgrader")
+# What JupyterLab writes into a notebook once ipykernel's kernel starts; a notebook
+# that already says so is not marked modified when opened. The Python version is left
+# out (it depends on the machine); ``grader.lab_contents`` fills it in when serving.
+KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": "python3",
+}
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+}
 PLACEHOLDER_SETUP = """\
 # Set-up: makes `student` (your code), `reference` and `grader` importable.
 import os, sys
@@ -72,14 +90,7 @@ def notebook_text(solution: Path, registry: dict, lesson_of) -> str:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     out = nbformat.v4.new_notebook(cells=cells)
-    out.metadata = {
-        "kernelspec": {
-            "display_name": "Python 3",
-            "language": "python",
-            "name": "python3",
-        },
-        "language_info": {"name": "python"},
-    }
+    out.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
     nbformat.validate(out)
     return nbformat.writes(out) + "\n"
 
@@ -95,8 +106,8 @@ def _check_cells(solution: Path, cells, registry: dict, lesson_of) -> None:
             raise BuildError(f"{solution}: check cell names unknown exercise {name!r}")
         if cell.metadata.get("points") != registry[name].points:
             raise BuildError(
-                f"{solution}: {name} has points={cell.metadata.get('points')} in its check "
-                f"cell but {registry[name].points} in grader/exercises"
+                f"{solution}: {name} has points={cell.metadata.get('points')} in its "
+                f"check cell but {registry[name].points} in grader/exercises"
             )
         if f'"{name}"' not in cell.source:
             raise BuildError(
@@ -108,5 +119,6 @@ def _check_cells(solution: Path, cells, registry: dict, lesson_of) -> None:
     doubled = sorted({n for n in seen if seen.count(n) > 1})
     if missing or doubled:
         raise BuildError(
-            f"{solution}: exercises without a check cell {missing}, checked twice {doubled}"
+            f"{solution}: exercises without a check cell {missing}, "
+            f"checked twice {doubled}"
         )

@@ -152,8 +152,40 @@ def _first_reason(message: str) -> str:
 
 
 def show(path: str | Path | None = None, lessons: list[int] | None = None) -> None:
-    """Print the status table (for a notebook cell)."""
+    """Print the status table (for a notebook cell); in a solved lesson, the
+    reference's (``reference_report``)."""
+    if solved_lesson():
+        print(reference_report(lessons))
+        return
     print(report(path, lessons))
+
+
+# --- solved lessons (solutions/*.py run from solutions/) ------------------------------
+def solved_lesson() -> bool:
+    """True when running from ``solutions/``: a solved lesson, whose ``student``
+    components are all the reference ones (``grader.colab.solved_lesson``)."""
+    return Path.cwd().resolve() == ROOT / "solutions"
+
+
+def reference_report(lessons: list[int] | None = None) -> str:
+    """The status table of the reference implementation: every exercise's check run,
+    in this process, on the reference function."""
+    from . import check
+
+    out = ["The reference implementation (a solved lesson; no student code is graded):"]
+    by_lesson: dict[int, list] = {}
+    for name, ex in exercises.all_exercises().items():
+        by_lesson.setdefault(exercises.lesson_of(name), []).append(ex)
+    for lesson in sorted(set(lessons or by_lesson) & set(by_lesson)):
+        exs = by_lesson[lesson]
+        results = [check.run(e.name, e.reference()) for e in exs]
+        got = sum(r.points for r in results if r.passed)
+        out.append(f"\nLesson {lesson}: {got}/{sum(e.points for e in exs)} points")
+        width = max(len(e.name) for e in exs)
+        for e, r in zip(exs, results):
+            why = "" if r.passed else "  " + _first_reason(r.message)
+            out.append(f"  {'✓' if r.passed else '✗'} {e.name:<{width}}{why}".rstrip())
+    return "\n".join(out)
 
 
 def main(argv: list[str]) -> int:

@@ -155,16 +155,22 @@ def plot_msa_coverage(msa, title: str = "MSA coverage"):
 def show_structure(
     pdb_text: str, color_by: str = "plddt", width: int = 640, height: int = 480
 ):
-    """A py3Dmol view of a PDB text as a cartoon.
+    """The course's 3D view: a PDB text as a cartoon, drawn offline (3Dmol.js ships
+    with the package; see ``structure_view``). Shows itself when it is the last
+    expression of a notebook cell; ``view.write_html("x.html")`` saves a page.
 
-    color_by: ``"plddt"`` (the B-factor column in the AlphaFold Database bands),
-    ``"rainbow"`` (N- to C-terminus) or ``"chain"``.
+    color_by: ``"plddt"`` (the B-factor column in the AlphaFold Database's four
+    bands), ``"rainbow"`` (N- to C-terminus) or ``"chain"``.
     """
+    if color_by not in ("plddt", "rainbow", "chain"):
+        raise ValueError(
+            f"color_by must be 'plddt', 'rainbow' or 'chain', not {color_by!r}"
+        )
     try:
-        import py3Dmol
+        from .structure_view import StructureView
     except ImportError:
         raise ImportError("show_structure needs py3Dmol: pip install py3Dmol") from None
-    view = py3Dmol.view(width=width, height=height)
+    view = StructureView(width=width, height=height)
     view.addModel(pdb_text, "pdb")
     if color_by == "plddt":
         view.setStyle({"cartoon": {"color": "white"}})
@@ -174,18 +180,14 @@ def show_structure(
             )
     elif color_by == "rainbow":
         view.setStyle({"cartoon": {"color": "spectrum"}})
-    elif color_by == "chain":
-        view.setStyle({"cartoon": {"colorscheme": "chain"}})
     else:
-        raise ValueError(
-            f"color_by must be 'plddt', 'rainbow' or 'chain', not {color_by!r}"
-        )
+        view.setStyle({"cartoon": {"colorscheme": "chain"}})
     view.zoomTo()
     return view
 
 
 def _residue_b_factors(pdb_text: str) -> list[tuple[str, int, float]]:
-    """(chain, residue number, B-factor of its first atom) for each residue of a PDB text."""
+    """(chain, residue number, B-factor of its first atom) of each residue of a PDB."""
     seen, out = set(), []
     for line in pdb_text.splitlines():
         if line.startswith("ATOM"):

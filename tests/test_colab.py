@@ -1,6 +1,7 @@
 """The Colab set-up: what it installs, how it keeps work in Drive, and that it does
 nothing outside Colab. Colab is simulated with a fake ``google.colab`` module."""
 
+import re
 import subprocess
 import sys
 import types
@@ -148,10 +149,37 @@ def test_setup_cell_runs_locally_and_names_the_published_repo(tmp_path, monkeypa
 
 def test_badge_points_at_the_published_notebook():
     badge = colab.colab_badge("tutorials/01_features.ipynb")
-    assert badge.startswith(
-        "[![Open in Colab](https://colab.research.google.com/assets/"
-    )
-    assert badge.endswith(
-        "(https://colab.research.google.com/github/af2-course/af2-course/blob/main/"
+    slug = colab.REPO_URL.removeprefix("https://github.com/")
+    assert badge == (
+        "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"(https://colab.research.google.com/github/{slug}/blob/{colab.BRANCH}/"
         "tutorials/01_features.ipynb)"
     )
+
+
+def test_the_repository_address_is_written_in_one_place():
+    """README, docs and lessons name the repository only as REPO_URL makes it."""
+    root = colab.repo_root()
+    readme = (root / "README.md").read_text()
+    assert colab.colab_badge("tutorials/01_features.ipynb") in readme, (
+        "set the README's badge to: " + colab.colab_badge("tutorials/01_features.ipynb")
+    )
+    slug = colab.REPO_URL.removeprefix("https://github.com/")
+    texts = [readme] + [p.read_text() for p in (root / "docs").glob("*.md")]
+    texts += [p.read_text() for p in (root / "tutorials").glob("*.ipynb")]
+    for text in texts:  # any address of this course's repository is REPO_URL's
+        for found in re.findall(r"github(?:\.com)?/([\w.-]+/af2[\w.-]*)", text):
+            assert found.removesuffix(".git") == slug, found
+    assert "REPO_URL" in (root / "docs" / "instructors.md").read_text()
+
+
+def test_failed_pip_install_is_one_line(monkeypatch):
+    failed = subprocess.CompletedProcess(
+        [], 1, "", "ERROR: No matching distribution found for py3Dmol>=2.0,<3\n"
+    )
+    monkeypatch.setattr(colab.subprocess, "run", lambda *a, **k: failed)
+    with pytest.raises(colab.SetupError) as info:
+        colab._pip_install(["py3Dmol>=2.0,<3"])
+    (line,) = info.value._render_traceback_()  # what IPython shows: no traceback
+    assert line.startswith("SetupError: pip install py3Dmol>=2.0,<3 failed (ERROR: No")
+    assert "internet" in line and "\n" not in line

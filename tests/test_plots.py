@@ -1,4 +1,4 @@
-"""Plot helpers: each returns a Figure with the promised axes; nothing happens on import."""
+"""Plot helpers: each returns a Figure with the promised axes; import draws nothing."""
 
 import subprocess
 import sys
@@ -12,7 +12,10 @@ from reference import plots
 
 
 def test_import_draws_nothing():
-    code = "import sys, reference.plots; print('matplotlib.pyplot' in sys.modules, 'py3Dmol' in sys.modules)"
+    code = (
+        "import sys, reference.plots; "
+        "print('matplotlib.pyplot' in sys.modules, 'py3Dmol' in sys.modules)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

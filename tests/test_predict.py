@@ -123,6 +123,128 @@ def test_bad_inputs_are_one_line_errors(a3m, tmp_path, capsys):
     assert "--model" in _error(
         capsys, [str(a3m), "--out", out, "--random-weights", "--model", "model_9"]
     )
+    gapped = tmp_path / "gapped.a3m"
+    gapped.write_text(">q\nMK-V\n>s\nMKAV\n")
+    assert "gaps at [3]" in _error(
+        capsys, [str(gapped), "--out", out, "--random-weights"]
+    )
+
+
+def test_random_weights_with_params_is_an_error(a3m, tmp_path, capsys):
+    params = tmp_path / "params_model_1_ptm.npz"
+    params.write_bytes(b"")
+    err = _error(
+        capsys,
+        [
+            str(a3m),
+            "--out",
+            str(tmp_path / "o"),
+            "--random-weights",
+            "--params",
+            str(params),
+        ],
+    )
+    assert "--random-weights" in err and "--params" in err and "exclude" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_help_states_the_real_defaults(capsys):
+    from reference.config import model_config, tiny_config
+
+    with pytest.raises(SystemExit):
+        predict.parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    full, tiny = model_config().num_recycle, tiny_config().num_recycle
+    assert full != tiny  # otherwise the help could not tell them apart
+    assert f"default: {full}, so {full + 1} passes, with weights" in text
+    assert f"{tiny}, so {tiny + 1} passes, for the small --random-weights model" in text
+    assert "(default: fp32)" in text and "(default: 0)" in text
+
+
+def _run(a3m_path, out, capsys):
+    argv = [str(a3m_path), "--out", str(out), "--random-weights", "--device", "cpu"]
+    assert predict.main(argv + ["--quiet"]) == 0
+    return capsys.readouterr()
+
+
+def test_unknown_letters_are_x_everywhere_and_never_dropped(tmp_path, capsys):
+    """A J (or B, O, U, Z) in the query is read as X in the features and written as
+    UNK in PDB and mmCIF, with every residue numbered; a one-line note says so."""
+    from reference.a3m import parse_a3m
+    from reference.features import build_features, make_msa_features
+
+    query = "MKTJAYIAKBRX"  # J and B are not amino acids; X is the unknown one
+    path = tmp_path / "odd.a3m"
+    path.write_text(f">q\n{query}\n>s\nMKTAAYLAKQRG\n")
+    run = _run(path, tmp_path / "out", capsys)
+    notes = [line for line in run.err.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "J at 4, B at 10" in notes[0], run.err
+
+    msa = parse_a3m(path.read_text())
+    predict.unknown_to_x(msa)
+    assert msa.query == "MKTXAYIAKXRX"
+    batch = build_features(msa, num_recycle=0, max_msa_clusters=2, max_extra_msa=1)
+    x = [i for i, a in enumerate(query) if a in "JBX"]
+    assert (batch["aatype"][0, x] == rc.unk_restype_index).all()
+    assert (batch["target_feat"][0, x, 1 + rc.unk_restype_index] == 1).all()
+    # The query's MSA row (before BERT masking): X too, not B's AF2 reading as D.
+    assert (make_msa_features(msa)["msa"][0, x] == rc.unk_restype_index).all()
+
+    three = {**{v: k for k, v in rc.restype_1to3.items()}, "UNK": "X"}
+    pdb = Bio_PDB.PDBParser(QUIET=True).get_structure(
+        "p", str(tmp_path / "out/odd.pdb")
+    )
+    cif = Bio_PDB.MMCIFParser(QUIET=True).get_structure(
+        "c", str(tmp_path / "out/odd.cif")
+    )
+    for structure in (pdb, cif):
+        residues = list(structure.get_residues())
+        assert [r.id[1] for r in residues] == list(range(1, len(query) + 1))
+        assert "".join(three[r.get_resname()] for r in residues) == "MKTXAYIAKXRX"
+        for i in x:
+            assert sorted(a.get_id() for a in residues[i]) == ["C", "CA", "N"]
+
+
+def test_unknown_backbone_is_the_frame_applied_to_glycine(tmp_path, capsys):
+    """``unknown_backbone`` rebuilds a glycine's N, CA, C from its frame exactly as the
+    model built them: blank out the glycines, and the same atoms come back."""
+    from reference.a3m import parse_a3m
+    from reference.config import tiny_config
+    from reference.features import build_features
+    from reference.model import AlphaFold
+
+    torch.manual_seed(0)
+    model = AlphaFold(tiny_config()).eval()
+    msa = parse_a3m(">q\nMGKGAGW\n>s\nMGKAAGW\n")
+    batch = build_features(msa, num_recycle=0, max_msa_clusters=2, max_extra_msa=1)
+    with torch.no_grad():
+        out = predict.run_with_progress(model, batch, 0, progress=False)
+    pos, mask = out["final_atom_positions"], out["final_atom_mask"]
+    gly = batch["aatype"][0] == rc.restype_order["G"]
+    blank = mask.clone()
+    blank[gly] = 0
+    new_pos, new_mask = predict.unknown_backbone(
+        pos * blank[..., None], blank, batch["aatype"][0], out["final_frames"]
+    )
+    backbone = [rc.atom_order[a] for a in ("N", "CA", "C")]
+    expected = torch.zeros_like(mask[gly])
+    expected[:, backbone] = 1  # (O needs the psi torsion: not rebuilt)
+    assert (new_mask[gly] == expected).all() and (new_mask[~gly] == mask[~gly]).all()
+    torch.testing.assert_close(
+        new_pos[gly][:, backbone], pos[gly][:, backbone], atol=1e-5, rtol=0
+    )
+    assert (new_pos[~gly] == pos[~gly]).all()
+
+
+def test_random_weight_outputs_say_so(a3m, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert "(random weights)" in _run(a3m, out, capsys).out
+    pdb = (out / "toy.pdb").read_text()
+    assert pdb.startswith("REMARK 250 " + predict.RANDOM_WEIGHTS_NOTE)
+    cif = Bio_PDB.MMCIF2Dict.MMCIF2Dict(str(out / "toy.cif"))
+    assert cif["_struct.title"] == [predict.RANDOM_WEIGHTS_NOTE]
+    scores = json.loads((out / "toy_scores.json").read_text())
+    assert scores["note"] == predict.RANDOM_WEIGHTS_NOTE
 
 
 @pytest.mark.skipif(
@@ -167,7 +289,7 @@ def small_deepmind_arrays(haiku):
 def test_params_files_through_the_cli(
     small_deepmind_arrays, a3m, tmp_path, capsys, kind
 ):
-    """DeepMind's npz layout (and OpenFold's .pt) with random arrays, loaded by the CLI."""
+    """DeepMind's npz layout (and OpenFold's .pt), random arrays, loaded by the CLI."""
     from reference.openfold_weights import deepmind_to_openfold
 
     arrays = small_deepmind_arrays

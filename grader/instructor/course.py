@@ -2,19 +2,18 @@
 
 For every lesson ``tutorials/NN_name.ipynb`` the course gets ``source/NN_name/`` with
 
-- the lesson notebook carrying nbgrader metadata: every cell locked (autograding restores
-  it from the gradebook, so edits and deletions do not count), and each check cell an
-  autograder test cell worth the points of its ``points`` metadata, with a hidden-test
-  section that calls the same check with ``hidden=True`` (other sizes and seeds,
-  computed on the grading machine, never released);
-- the student package ``student/`` (stubs). Student modules are graded as submitted
-  (``Autograde.exclude_overwriting``); only the generated ``student/__init__.py`` is
-  restored from the source.
+- the lesson notebook carrying nbgrader metadata: every cell locked, and each check
+  cell an autograder test cell worth the points of its ``points`` metadata, with a
+  hidden-test section that calls the same check with ``hidden=True`` (other sizes and
+  seeds, computed on the grading machine, never released);
+- the student package ``student/``. The lesson's own modules are graded as submitted
+  (``Autograde.exclude_overwriting``); every other file is the released one.
 
-``nbgrader_config.py`` sets a per-cell timeout (an infinite loop costs one cell), lets
-the kernel import this repository, and turns stderr output in test cells that did not
-fail into stdout (nbgrader gives 0 to a test cell with any stderr output, so a warning
-printed by a correct answer would otherwise zero it).
+``nbgrader_config.py`` replaces the run of the notebook by ``GradeFromVerdicts``
+(``preprocessors.py``): scores come from the student's ``.py`` files, checked by
+``grading.py``. ``course.json`` records what autograde needs. The course is built in a
+temporary folder beside ``DIR`` and moved into place only when nbgrader succeeded, so a
+failure leaves ``DIR`` as it was.
 """
 
 from __future__ import annotations
@@ -22,16 +21,18 @@ from __future__ import annotations
 import ast
 import json
 import shutil
-import subprocess
-import sys
+import tempfile
 from pathlib import Path
+
+from .gradebook import NbgraderError, api, check
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE_ID = "af2-course"
 HIDDEN = "### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
+BUILT = ("source", "release", "gradebook.db", "nbgrader_config.py", "course.json")
 
 CONFIG = '''\
-"""nbgrader configuration of the AlphaFold2 course (written by `python -m grader course`)."""
+"""nbgrader configuration of the AlphaFold2 course (by `python -m grader course`)."""
 import sys
 
 TOOLS = {root!r}  # the repository whose grader.instructor wrote this file
@@ -39,25 +40,22 @@ sys.path.insert(0, TOOLS)
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = {course!r}
-# One cell may take {timeout} s; then the kernel is interrupted, the cell records a
-# CellTimeoutError (0 points for that cell) and the other cells still run.
-c.Execute.timeout = {timeout}
-c.Execute.interrupt_on_timeout = True
-c.Execute.raise_on_iopub_timeout = False
-# Student modules are graded as submitted, not replaced by the stubs of source/.
+# Each lesson's own student modules are graded as submitted, not replaced by source/.
 c.Autograde.exclude_overwriting = {exclude!r}
-# Warnings (stderr) from a passing test cell must not zero it.
+# The notebook is not run: every answer is in student/*.py, checked by
+# `python -m grader autograde` (or on demand by GradeFromVerdicts), whose verdicts
+# become the test cells' outputs; SaveAutoGrades scores them as usual.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
-    "grader.instructor.preprocessors.StderrAsStdout",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
+    "grader.instructor.preprocessors.GradeFromVerdicts",
+    "grader.instructor.preprocessors.LimitOutputBySize",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
 ]
 '''
+
+
+class CourseError(RuntimeError):
+    """The course cannot be built or read: one line."""
 
 
 def lessons(root: Path = ROOT) -> list[Path]:
@@ -66,7 +64,7 @@ def lessons(root: Path = ROOT) -> list[Path]:
 
 
 def grade_id(exercise: str) -> str:
-    """nbgrader's id of the test cell of ``exercise`` (ids allow only ``[A-Za-z0-9_-]``)."""
+    """nbgrader's id of the test cell of ``exercise`` (only ``[A-Za-z0-9_-]``)."""
     return "check-" + exercise.replace(".", "-")
 
 
@@ -115,44 +113,52 @@ def source_notebook(nb: dict) -> dict:
     return nb
 
 
-def student_modules(root: Path = ROOT) -> list[str]:
-    """``student/<module>.py`` paths graded as submitted: the stubs with exercises. The
-    package ``__init__`` and the given infrastructure modules are restored from source."""
-    stubs = root / "tutorials" / "student"
-    return [
-        f"student/{p.name}"
-        for p in sorted(stubs.glob("*.py"))
-        if p.name != "__init__.py" and "# YOUR CODE HERE" in p.read_text()
-    ]
+def lesson_info(nb: dict) -> dict:
+    """``{"exercises": {name: points}, "modules": [...]}`` of a lesson notebook."""
+    exercises = {
+        c["metadata"]["exercise"]: c["metadata"]["points"]
+        for c in nb["cells"]
+        if "check" in c["metadata"].get("tags", [])
+    }
+    modules = sorted({name.split(".")[0] for name in exercises})
+    return {"exercises": exercises, "modules": modules}
 
 
 def create_course(
-    course: Path,
-    root: Path = ROOT,
-    timeout: int = 60,
-    check_module: str = "grader.check",
-    generate: bool = True,
+    course: Path, root: Path = ROOT, timeout: float = 30, generate: bool = True
 ) -> list[str]:
     """Create (or refresh) the course in ``course`` from the lessons of ``root``;
-    returns the assignment names. ``course.json`` records what autograde needs."""
+    returns the assignment names. Raises ``CourseError`` and leaves ``course`` as it
+    was when anything fails."""
     course, root = Path(course).resolve(), Path(root).resolve()
-    names, exercises = [], {}
+    if course.exists() and any(course.iterdir()):
+        if not (course / "course.json").exists():
+            raise CourseError(f"{course} is not empty and not a course: choose another")
+    course.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{course.name}-", dir=course.parent))
+    try:
+        names = _build(build, course, root, timeout, generate)
+        course.mkdir(exist_ok=True)
+        for name in BUILT:
+            if (build / name).exists():
+                _replace(build / name, course / name)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    _write_config(course, course, root, names)
+    return names
+
+
+def _build(build: Path, course: Path, root: Path, timeout, generate) -> list[str]:
+    names, info = [], {}
     for lesson in lessons(root):
         name = lesson.stem
-        dest = course / "source" / name
-        if dest.exists():
-            shutil.rmtree(dest)
+        dest = build / "source" / name
         dest.mkdir(parents=True)
         original = json.loads(lesson.read_text())
-        exercises[name] = {
-            c["metadata"]["exercise"]: c["metadata"]["points"]
-            for c in original["cells"]
-            if "check" in c["metadata"].get("tags", [])
-        }
+        info[name] = lesson_info(original)
         nb = source_notebook(original)
-        (dest / lesson.name).write_text(
-            json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-        )
+        text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        (dest / lesson.name).write_text(text)
         shutil.copytree(
             root / "tutorials" / "student",
             dest / "student",
@@ -160,68 +166,58 @@ def create_course(
         )
         names.append(name)
     if not names:
-        raise SystemExit(
+        raise CourseError(
             f"no lessons in {root / 'tutorials'}: run `python -m grader build`"
         )
-    exclude = {name: student_modules(root) for name in names}
-    (course / "nbgrader_config.py").write_text(
-        CONFIG.format(
-            root=str(ROOT),
-            course_id=COURSE_ID,
-            course=str(course),
-            timeout=timeout,
-            exclude=exclude,
-        )
-    )
-    info = {
+    course_json = {
         "root": str(root),
         "course_id": COURSE_ID,
-        "check_module": check_module,
-        "lessons": exercises,
-        "modules": student_modules(root),
+        "timeout": timeout,
+        "lessons": info,
     }
-    (course / "course.json").write_text(json.dumps(info, indent=1) + "\n")
+    (build / "course.json").write_text(json.dumps(course_json, indent=1) + "\n")
+    if (course / "gradebook.db").exists():  # refreshed, grades kept
+        shutil.copy(course / "gradebook.db", build / "gradebook.db")
+    _write_config(build, build, root, names)
     if generate:
+        nbgrader = api(build)
         for name in names:
-            nbgrader(course, root, "generate_assignment", name, "--force")
+            try:
+                check(f"generate {name}", nbgrader.generate_assignment(name))
+            except NbgraderError as exc:
+                raise CourseError(str(exc)) from None
     return names
+
+
+def _write_config(where: Path, course: Path, root: Path, names: list[str]) -> None:
+    info = json.loads((where / "course.json").read_text())
+    exclude = {
+        name: [f"student/{m}.py" for m in info["lessons"][name]["modules"]]
+        for name in names
+    }
+    text = CONFIG.format(
+        root=str(ROOT), course_id=COURSE_ID, course=str(course), exclude=exclude
+    )
+    (where / "nbgrader_config.py").write_text(text)
+
+
+def _replace(new: Path, old: Path) -> None:
+    if old.is_dir():
+        shutil.rmtree(old)
+    elif old.exists():
+        old.unlink()
+    new.replace(old)
 
 
 def course_info(course: Path) -> dict:
     """What ``create_course`` recorded in ``course.json``."""
     path = Path(course) / "course.json"
     if not path.exists():
-        raise SystemExit(f"{course} is not a course made by `python -m grader course`")
-    return json.loads(path.read_text())
-
-
-def kernel_env(root: Path) -> dict:
-    """Environment for nbgrader and its kernels: the course (and these tools) importable."""
-    import os
-
-    env = dict(os.environ)
-    env["AF2_COURSE_ROOT"] = str(root)
-    paths = list(
-        dict.fromkeys(
-            [str(root), str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p]
+        raise CourseError(f"{course} is not a course made by `python -m grader course`")
+    info = json.loads(path.read_text())
+    if not all("modules" in v for v in info["lessons"].values()):
+        raise CourseError(
+            f"{course} was made by an older version: refresh it with "
+            f"`python -m grader course {course}`"
         )
-    )
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    env.pop("AF2_USE_REFERENCE", None)  # grade the student's code, never the reference
-    return env
-
-
-def nbgrader(course: Path, root: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run one nbgrader command in the course directory; raises with its log on failure."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course,
-        env=kernel_env(root),
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
-        )
-    return proc
+    return info
