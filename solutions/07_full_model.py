@@ -104,7 +104,8 @@ def with_your_code(run):
 # embedder still runs: its biases count. Every pass reads its own slice of the
 # features, a fresh cluster and masking sample of your lesson-1 pipeline. The last
 # pass has seen every refinement: its outputs are the prediction.
-#
+
+# %% [markdown]
 # **Exercises** (`student/model.py`):
 # - `AlphaFold.embed_and_evoform`: one pass up to the single representation
 #   (SI Alg. 2, lines 5–17; three steps).
@@ -304,7 +305,8 @@ display(plots.plot_pae(pae, float(pae_bin_centers()[-1]), title="two domains"))
 # head (a Linear on the single representation, `[N_res, 37]`) whether each atom would
 # be seen in an experiment. Both trained the network; a prediction does not use them,
 # but their weights are in the file, and your model computes them.
-#
+
+# %% [markdown]
 # ## 5. DeepMind's weights in your modules
 #
 # A `params_model_*.npz` is a flat dictionary of float32 arrays. `params_model_1_ptm`
@@ -315,7 +317,8 @@ display(plots.plot_pae(pae, float(pae_bin_centers()[-1]), title="two domains"))
 # axis. Two layouts differ from PyTorch's: a haiku Linear stores `weights [in, out]`
 # (torch: `[out, in]`), and attention projections keep heads apart, `query_w [c_q,
 # N_head, c]`.
-#
+
+# %% [markdown]
 # `reference/weights.py` maps file to model with one table per class: our attribute →
 # rule. `Linear("transition1")` fills an `nn.Linear` from that haiku Linear,
 # `LayerNorm(…)` an `nn.LayerNorm`, `Param(name, transform)` one parameter, `Child`
@@ -414,7 +417,7 @@ print(f"MSA: {MSA if MSA.exists() else 'none found: the sequence alone'}")
 # ## 7. Running it for real
 #
 # - **Device**: a CUDA GPU when there is one (`inference.default_device()`), else the
-#   CPU. On a CPU the full model takes minutes per pass for this protein.
+#   CPU. The full model is slow on a CPU: predict on a GPU (Colab's will do).
 # - **Precision**: `fp32` everywhere by default; on recent NVIDIA GPUs `tf32` (float32
 #   tensors, faster matrix products with 10-bit mantissas). `bf16` runs the trunk in
 #   bfloat16, for long chains when memory runs out. The structure module and the heads
@@ -428,17 +431,22 @@ print(f"MSA: {MSA if MSA.exists() else 'none found: the sequence alone'}")
 
 # %%
 device = inference.default_device()
-precision = inference.default_precision(device)
+precision = inference.default_precision(device)  # or "fp32", "bf16"
+CHUNK_SIZE = None  # e.g. 64 when a long chain runs out of memory
 
 
 def predict():
     """Your model with the weights (or random ones), your features, every pass."""
     if REAL:
         arrays = yours("weights").load_npz(str(WEIGHTS))
-        model = yours("model").AlphaFold.from_params(arrays, precision=precision)
+        model = yours("model").AlphaFold.from_params(
+            arrays, precision=precision, chunk_size=CHUNK_SIZE
+        )
     else:
         model = load_into_fresh_model(export_params(small_random_model(seed=1)))
-        model.config = model.config.replace(num_recycle=3, precision=precision)
+        model.config = model.config.replace(
+            num_recycle=3, precision=precision, chunk_size=CHUNK_SIZE
+        )
     model = model.to(device)
     a3m = MSA if MSA.exists() else SEQUENCE_FILE
     batch = {k: v.to(device) for k, v in features_of(a3m, model.config).items()}
