@@ -106,17 +106,17 @@ def with_your_code(run):
 # pass has seen every refinement: its outputs are the prediction.
 
 # %% [markdown]
-# **Exercises** (`student/model.py`):
+# **Exercises** (`student/model.py`), from the top down:
+# - `AlphaFold.forward` and the end of `AlphaFold.forward_pass`: the loop over the
+#   passes, and what a pass hands to the next.
 # - `AlphaFold.embed_and_evoform`: one pass up to the single representation
 #   (SI Alg. 2, lines 5–17; three steps).
-# - `AlphaFold.forward` and the end of `AlphaFold.forward_pass`: what a pass hands
-#   to the next, and the loop over passes.
-
-# %% tags=["check"] points=3 exercise="model.AlphaFold.embed_and_evoform"
-check.exercise("model.AlphaFold.embed_and_evoform", student.model.AlphaFold)
 
 # %% tags=["check"] points=3 exercise="model.AlphaFold"
 check.exercise("model.AlphaFold", student.model.AlphaFold)
+
+# %% tags=["check"] points=3 exercise="model.AlphaFold.embed_and_evoform"
+check.exercise("model.AlphaFold.embed_and_evoform", student.model.AlphaFold)
 
 # %% [markdown]
 # What does the second pass receive that the first did not? A small model with random
@@ -372,6 +372,35 @@ for broken, what in (
         with_your_code(lambda broken=broken: load_into_fresh_model(broken))
     except KeyError as error:  # the loader's WeightError
         print(f"{what}: {error}")
+
+# %% [markdown]
+# Your whole model (lessons 1–7) against the reference model, both loaded from the same
+# arrays in the file's layout and run on the same features: the largest difference of
+# the outputs a user reads. Up to float32 rounding they agree when every part of yours
+# does (a part you have not finished is the reference one here).
+
+# %%
+import reference.features
+import reference.model
+import reference.weights
+
+
+def yours_against_reference(seed: int = 2) -> dict[str, float]:
+    arrays = export_params(small_random_model(seed))
+    batch = reference.features.build_features(
+        SEQUENCE_FILE, num_recycle=1, max_msa_clusters=8, max_extra_msa=12
+    )
+    theirs = reference.model.AlphaFold(tiny_config()).eval()
+    reference.weights.load_alphafold_params(theirs, arrays)
+    mine = load_into_fresh_model(arrays)
+    with torch.no_grad():
+        a, b = mine(batch), theirs(batch)
+    keys = ("final_atom_positions", "plddt", "predicted_aligned_error", "ptm")
+    return {k: float((a[k] - b[k]).abs().max()) for k in keys}
+
+
+for k, v in with_your_code(yours_against_reference).items():
+    print(f"{k:<24} max |yours - reference| = {v:.2g}")
 
 # %% [markdown]
 # ## 6. Getting the real weights
