@@ -36,7 +36,11 @@ from .tensor_io import TREE, dumps, flatten, load_npz, loads, same_content
 ROOT = Path(__file__).resolve().parents[1]
 TENSOR_DIR = ROOT / "data" / "reference_tensors"
 PARAMS = "__params__"
+# What student code may raise and a check reports: errors, exit(), an interrupt. Other
+# BaseExceptions (a grading process's time limit, say) pass through.
+STUDENT_EXCEPTIONS = (Exception, SystemExit, KeyboardInterrupt)
 _cache: dict[tuple, tuple[float, dict]] = {}
+_frozen: dict[tuple, dict] = {}
 
 
 @dataclass
@@ -77,7 +81,9 @@ def run(name: str, fn=None, hidden: bool = False) -> Result:
                 problem, n_cases = _check(ex, fn, hidden)
     except _ImportFailed as exc:
         problem = exc.problem
-    except BaseException as exc:  # a bug here, or an interrupt outside student code
+    except (
+        STUDENT_EXCEPTIONS
+    ) as exc:  # a bug here, or an interrupt outside student code
         problem = checker_error(exc) or describe_exception(exc)
     seconds = time.perf_counter() - start
     if problem is not None:
@@ -112,7 +118,7 @@ def _student_answer(ex: Exercise):
     """``student.<module>.<obj>``; an import that fails is the student's problem."""
     try:
         module = importlib.import_module(f"student.{ex.module}")
-    except BaseException as exc:
+    except STUDENT_EXCEPTIONS as exc:
         text = describe_exception(exc)
         raise _ImportFailed(
             Problem(f"importing student/{ex.module}.py failed: {text}", "import")
@@ -171,21 +177,39 @@ def compute_expected(
     return arrays
 
 
-def _expected(ex: Exercise, hidden: bool) -> dict[str, np.ndarray]:
-    """Saved (visible) or computed-once (hidden) expected outputs."""
-    if hidden:  # the mistakes only when needed, see _verdict
-        key = (ex.name, "hidden")
+def expected(ex: Exercise, hidden: bool, mistakes: bool = False) -> dict:
+    """The expected outputs of ``ex``: saved (visible; the saved file holds the
+    mistakes' outputs too) or computed once per process (hidden; with ``mistakes``,
+    the typical mistakes' outputs as well, for a diagnosis)."""
+    if (ex.name, hidden, mistakes) in _frozen:
+        return _frozen[ex.name, hidden, mistakes]
+    if hidden:
+        key = (ex.name, "hidden", mistakes)
         if key not in _cache:
-            _cache[key] = (0.0, compute_expected(ex, hidden=True, mutants=False))
+            _cache[key] = (0.0, compute_expected(ex, hidden=True, mutants=mistakes))
         return _cache[key][1]
     path = TENSOR_DIR / f"{ex.module}.npz"
-    mtime = path.stat().st_mtime
+    mtime = path.stat().st_mtime  # a rebuild during a session is picked up
     if (path, "saved") not in _cache or _cache[path, "saved"][0] != mtime:
         arrays = load_npz(path)
         for array in arrays.values():
             array.setflags(write=False)
         _cache[path, "saved"] = (mtime, arrays)
     return _cache[path, "saved"][1]
+
+
+def freeze(names) -> None:
+    """Hold every expected output of these exercises in memory from now on: later
+    checks in this process read no file and compute no reference (a grading process
+    does this once, before it runs any submission)."""
+    for name in names:
+        ex = exercises.get(name)
+        for mistakes in (False, True):
+            _frozen[name, True, mistakes] = expected(ex, True, mistakes)
+        saved = expected(ex, False)
+        if _platform_differs(ex):  # this machine's reference is the judge
+            saved = compute_expected(ex, hidden=False)
+        _frozen[name, False, False] = _frozen[name, False, True] = saved
 
 
 # --- running one case -----------------------------------------------------------------
@@ -315,8 +339,9 @@ def _check_params(expected: dict, got: dict) -> str | None:
 
 
 def _check(ex: Exercise, fn, hidden: bool) -> tuple[Problem | None, int]:
-    problem, n_cases = _verdict(ex, fn, hidden, _expected(ex, hidden))
-    if problem is not None and not hidden and _platform_differs(ex):
+    problem, n_cases = _verdict(ex, fn, hidden, expected(ex, hidden))
+    frozen = (ex.name, hidden, False) in _frozen
+    if problem is not None and not hidden and not frozen and _platform_differs(ex):
         # This machine's reference differs from the saved one (another torch version's
         # random stream, say): judge against the reference computed here.
         problem, n_cases = _verdict(ex, fn, hidden, compute_expected(ex, hidden=False))
@@ -329,7 +354,7 @@ def _platform_differs(ex: Exercise) -> bool:
         live = compute_expected(ex, hidden=False, mutants=False)
     except Exception:  # no reference here: the saved tensors are all there is
         return False
-    saved = _expected(ex, hidden=False)
+    saved = expected(ex, hidden=False)
     return not same_content(live, {k: saved[k] for k in live if k in saved})
 
 
@@ -360,7 +385,7 @@ def _verdict(ex: Exercise, fn, hidden: bool, data: dict) -> tuple[Problem | None
                 "(`x *= 2`, `x.mul_(2)`, `x[...] = 0`)"
             )
             return Problem(f"{_checked(ex, case, hidden)}{text}", "modified_input"), n
-        except BaseException as exc:  # SystemExit, KeyboardInterrupt too: the student's
+        except STUDENT_EXCEPTIONS as exc:
             if first is not None:
                 break
             problem = checker_error(exc) or describe_exception(exc)
@@ -374,7 +399,7 @@ def _verdict(ex: Exercise, fn, hidden: bool, data: dict) -> tuple[Problem | None
         return None, n
     mistake = ""
     if len(outputs) == n:
-        data = compute_expected(ex, hidden=True) if hidden else data
+        data = expected(ex, hidden=True, mistakes=True) if hidden else data
         mistake = _probable_mistake(ex, data, outputs)
     text = f"{_checked(ex, first[0], hidden)}{first[1]}{mistake}"
     return Problem(text, first[1].kind), n

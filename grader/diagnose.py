@@ -38,7 +38,8 @@ KINDS = (
     "modified_input",  # the student's code changed an input in place
     "not_implemented",
     "import",  # the student's module failed to import
-    "exception",  # the student's code raised (SystemExit, KeyboardInterrupt too)
+    "exception",  # the student's code raised (KeyboardInterrupt too)
+    "exit",  # the student's code called exit() or sys.exit()
     "checker",  # a bug of the course
 )
 NEAR_MISS = 1e-4  # every value within this relative error: a numerical detail
@@ -297,7 +298,7 @@ def describe_exception(exc: BaseException) -> Problem:
         text = (
             f"your code called exit() or sys.exit(){where}: a check cannot end Python"
         )
-        return Problem(text, "exception")
+        return Problem(text, "exit")
     if isinstance(exc, KeyboardInterrupt):
         return Problem(f"interrupted (KeyboardInterrupt){where}", "exception")
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

@@ -218,19 +218,19 @@ def test_exception_in_student_code_names_the_line_not_the_checker():
 
 
 @pytest.mark.parametrize(
-    "exc, expected",
+    "exc, expected, kind",
     [
-        (SystemExit(0), "your code called exit() or sys.exit()"),
-        (KeyboardInterrupt(), "interrupted (KeyboardInterrupt)"),
+        (SystemExit(0), "your code called exit() or sys.exit()", "exit"),
+        (KeyboardInterrupt(), "interrupted (KeyboardInterrupt)", "exception"),
     ],
 )
-def test_exit_and_interrupt_in_student_code_are_one_line_about_it(exc, expected):
+def test_exit_and_interrupt_in_student_code_are_one_line_about_it(exc, expected, kind):
     def leaves(x):
         raise exc
 
     result = verdict(leaves)
     assert expected in result.message and "(in leaves)" in result.message
-    assert "grader" not in result.message and result.kind == "exception"
+    assert "grader" not in result.message and result.kind == kind
     with pytest.raises(CheckFailed):  # the notebook cell stops cleanly
         check.exercise("toy.scale_and_norm", leaves, hidden=True)
 
@@ -370,12 +370,12 @@ def test_a_machine_whose_reference_differs_from_the_saved_one_judges_by_its_own(
 ):
     """E.g. another torch version draws other random numbers from the same seed."""
     name = "msa_clustering.sample_msa_indices"
-    saved = dict(check._expected(exercises.get(name), hidden=False))
+    saved = dict(check.expected(exercises.get(name), hidden=False))
     key = next(
         k for k in saved if k.startswith("sample_msa_indices/") and k.endswith("/out/0")
     )
     saved[key] = saved[key][::-1].copy()  # "another random stream"
-    monkeypatch.setattr(check, "_expected", lambda ex, hidden: saved)
+    monkeypatch.setattr(check, "expected", lambda ex, hidden, mistakes=False: saved)
     ex = exercises.get(name)
     assert check.run(name, ex.reference()).passed
     assert not check.run(name, mutant(name, 0)).passed
@@ -427,3 +427,29 @@ def test_a_method_of_given_objects_is_checked_and_its_inputs_guarded(monkeypatch
     assert "output.t: 12 of 12 values differ" in wrong.message
     spoils = check.run("shift.Shift.then", Spoils, hidden=True)
     assert "changed its input `other.t` in place" in spoils.message
+
+
+def test_frozen_expected_outputs_read_no_file(monkeypatch, tmp_path):
+    """A grading process freezes the expected outputs before any submission runs: a
+    reference file changed afterwards (by a submission, say) is not read."""
+    name = "attention.mask_bias"
+    monkeypatch.setattr(check, "_frozen", {})
+    check.freeze([name])
+    monkeypatch.setattr(check, "TENSOR_DIR", tmp_path)  # no saved file there
+    monkeypatch.setattr(check, "compute_expected", None)  # and nothing computed
+    wrong = mutant(name, 0)
+    for hidden in (False, True):
+        assert check.run(name, exercises.get(name).reference(), hidden=hidden).passed
+        result = check.run(name, wrong, hidden=hidden)
+        assert exercises.get(name).mistakes[0].diagnosis in result.message
+
+
+def test_a_time_limit_of_the_grader_is_not_caught_as_the_students_error():
+    class TimeLimit(BaseException):
+        pass
+
+    def slow(x):
+        raise TimeLimit
+
+    with pytest.raises(TimeLimit):
+        check.run("toy.scale_and_norm", slow, hidden=True)

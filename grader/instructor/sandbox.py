@@ -138,6 +138,7 @@ class Sandbox:
                 else:
                     message = f"{result.message}\n   ({HIDDEN_NOTE})"
             kind = getattr(result, "kind", "passed" if result.passed else "values")
+            kind = "crash" if kind == "exit" else kind  # exit() would end the kernel
             verdict = (result.passed, kind, message)
         except TimeLimit:
             why = f"no result within {self.timeout:g} s (an endless loop?)"

@@ -1,9 +1,9 @@
 """The warm grading process of one lesson (started by ``grading.py``, job on stdin).
 
-It imports torch, the checker and the lesson's reference once and checks the reference
-itself on every case, visible and hidden: that computes each case's expected output
-once for the whole class (the hidden ones on this machine, never shipped) and shows that
-a correct answer passes here. It then records the namespaces and the files that the
+It imports torch, the checker and the lesson's reference once, holds every case's
+expected output in memory (``check.freeze``: the hidden ones computed on this machine,
+never shipped, once for the whole class) and checks the reference itself on every
+case, visible and hidden, which shows that a correct answer passes here. It then records the namespaces and the files that the
 student's code must not change (``sandbox.py``) and grades every submission in a child
 forked from that state: a fresh copy of the interpreter per submission, into which the
 student's modules are imported only now.
@@ -17,7 +17,6 @@ one JSON line per finished submission goes to stdout.
 """
 
 import gc
-import inspect
 import json
 import os
 import selectors
@@ -62,49 +61,18 @@ class Grading:
     def warm_up(self) -> None:
         """Reference outputs computed once; the reference checked against them."""
         start = time.perf_counter()
-        self._memoize_expected()
+        check.freeze(self.names)  # no file read, no reference computed per student
         for name in self.names:
             ex = exercises.get(name)
             for hidden in (False, True):
                 result = check.run(name, ex.reference(), hidden=hidden)
                 if not result.passed:
                     self.problems[name] = clip(result.message)
-            self._diagnoses(ex)
         classes = (torch.Tensor, Grading, _Submission, _Child, *sandbox.GUARDS)
         snapshot = sandbox.Snapshot(classes)
         self.sandbox = sandbox.Sandbox(self.names, self.timeout, self.token, snapshot)
         self.files = sandbox.Files(Path(check.__file__).resolve().parents[1])
         _say(warm_up_s=round(time.perf_counter() - start, 3), problems=self.problems)
-
-    def _memoize_expected(self) -> None:
-        """Expected outputs depend on the case only: computed once, then shared by every
-        child (the checker would compute the hidden ones again for each submission)."""
-        compute = getattr(check, "compute_expected", None)
-        if compute is None:
-            return
-        signature = inspect.signature(compute)
-        cache = {}
-
-        def computed_once(*args, **kwargs):
-            call = signature.bind(*args, **kwargs)
-            call.apply_defaults()
-            ex, *rest = call.arguments.values()
-            key = (getattr(ex, "name", id(ex)), *rest)
-            try:
-                if key not in cache:
-                    cache[key] = compute(*args, **kwargs)
-                return cache[key]
-            except TypeError:  # arguments that cannot be a key
-                return compute(*args, **kwargs)
-
-        check.compute_expected = computed_once
-
-    def _diagnoses(self, ex) -> None:
-        """The hidden cases' typical-mistake outputs (to diagnose a wrong answer)."""
-        try:
-            check.compute_expected(ex, hidden=True)
-        except Exception:  # no such function, or the reference fails: reported above
-            pass
 
     def run(self) -> None:
         queue = deque(_Submission(s) for s in self.job["submissions"])

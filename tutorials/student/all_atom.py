@@ -117,19 +117,23 @@ def make_atom14_masks(aatype: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 def atom14_to_atom37(atom14: torch.Tensor, aatype: torch.Tensor) -> torch.Tensor:
-    """Scatters atom14 data into the atom37 layout.
+    """Gathers atom14 data into the atom37 layout.
 
     atom14: [*, N_res, 14, ...] (e.g. positions [*, N_res, 14, 3]).
     aatype: [*, N_res]. Returns [*, N_res, 37, ...], 0 for atoms the residue lacks.
-    atom37[i, a] = atom14[i, residx_atom37_to_atom14[i, a]] * atom37_atom_exists[i, a]
+    atom37[i, a] = atom14[i, idx[i, a]] * atom37_atom_exists[i, a], where
+    idx = ``restype_atom37_to_atom14[aatype]`` is 0 for an absent atom (slot 0 holds
+    N: the mask zeroes what the gather reads there).
     """
-    idx = _table("restype_atom37_to_atom14", aatype)[aatype]
-    exists = _table("restype_atom37_mask", atom14)[aatype]
+    # The data's trailing dimensions "...", e.g. (3,) for positions.
     extra = atom14.shape[aatype.dim() + 1 :]
-    # [*, N_res, 37, ...]
-    idx = idx.reshape(idx.shape + (1,) * len(extra)).expand(*idx.shape, *extra)
-    atom37 = torch.gather(atom14, aatype.dim(), idx)
-    return atom37 * exists.reshape(exists.shape + (1,) * len(extra))
+    # Hint: idx, exists [*, N_res, 37] from the residue_constants tables
+    # (_table(name, like)[aatype]); torch.gather along the atom axis (dim
+    # aatype.dim()) wants an index of the output's shape [*, N_res, 37, ...].
+    # atom37: [*, N_res, 37, ...]
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return atom37
 
 
 def pseudo_beta(aatype: torch.Tensor, atom37: torch.Tensor) -> torch.Tensor:

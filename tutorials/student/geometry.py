@@ -3,12 +3,29 @@
 A rigid transform ``T = (R, t)`` maps local coordinates ``x`` to global ones,
 ``T ∘ x = R x + t``. Rotations are ``[*, 3, 3]`` tensors; quaternions are
 ``[*, 4]`` tensors with the real part first, ``q = (a, b, c, d) = a + b i + c j + d k``.
+Points are column vectors: ``R x`` rotates ``x``, and ``R1 R2`` applies ``R2`` first.
 Everything here works for any leading batch shape ``*``, dtype and device.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
+
+
+def rot_vec_mul(R: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Rotates points: ``R x``.
+
+    R: [*, 3, 3] rotations; x: [*, 3] points (the batch shapes broadcast).
+    Returns [*, 3].
+    """
+    # Hint: (R x)_i = sum_j R_ij x_j for every batch element: torch.einsum, or
+    # R @ x[..., None] (a column vector) and drop the last axis again.
+    # y: [*, 3]
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return y
 
 
 def quat_to_rot(q: torch.Tensor) -> torch.Tensor:
@@ -71,12 +88,19 @@ def quat_multiply_by_vec(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return quat_multiply(q, torch.cat([torch.zeros_like(v[..., :1]), v], dim=-1))
 
 
+@dataclasses.dataclass(init=False, repr=False, eq=False)
 class Rigid:
     """A batch of rigid transforms ``T = (R, t)``, ``T ∘ x = R x + t`` (SI §1.8.1).
 
     rot: [*, 3, 3] rotation matrices. trans: [*, 3] translations.
-    ``shape`` is the batch shape ``*``.
+    ``shape`` is the batch shape ``*``. The maths is in the functions below the
+    class (``rigid_apply``, ``rigid_compose``, ``rigid_invert``, ``rigid_to_4x4``);
+    the methods call them. A dataclass, so that a ``Rigid`` can be saved, copied
+    and compared field by field like a tuple of tensors.
     """
+
+    rot: torch.Tensor
+    trans: torch.Tensor
 
     def __init__(self, rot: torch.Tensor, trans: torch.Tensor):
         if rot.shape[-2:] != (3, 3) or trans.shape[-1] != 3:
@@ -114,43 +138,24 @@ class Rigid:
         return self.trans.shape[:-1]
 
     def to_tensor_4x4(self) -> torch.Tensor:
-        """Homogeneous matrices [*, 4, 4] with last row (0, 0, 0, 1)."""
-        # [*, 3, 4]
-        top = torch.cat([self.rot, self.trans[..., None]], dim=-1)
-        bottom = torch.zeros_like(top[..., :1, :])
-        bottom[..., 0, 3] = 1
-        # [*, 4, 4]
-        return torch.cat([top, bottom], dim=-2)
+        """Homogeneous matrices [*, 4, 4] (``rigid_to_4x4``)."""
+        return rigid_to_4x4(self)
 
     def compose(self, other: Rigid) -> Rigid:
-        """``self ∘ other``: apply ``other`` first. Batch shapes broadcast."""
-        # Hint: (R1, t1) ∘ (R2, t2) = (R1 R2, R1 t2 + t1)
-        # rot: [*, 3, 3], trans: [*, 3]
-        # YOUR CODE HERE
-        raise NotImplementedError()
-        return Rigid(rot, trans)
+        """``self ∘ other``: apply ``other`` first (``rigid_compose``)."""
+        return rigid_compose(self, other)
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
-        """``T ∘ x = R x + t``. x: [*, 3] points (shapes broadcast). Returns [*, 3]"""
-        # Hint: torch.einsum("...ij,...j->...i", ...) multiplies [*, 3, 3] by [*, 3].
-        # y: [*, 3]
-        # YOUR CODE HERE
-        raise NotImplementedError()
-        return y
+        """``T ∘ x = R x + t`` (``rigid_apply``). x: [*, 3]. Returns [*, 3]."""
+        return rigid_apply(self, x)
 
     def invert(self) -> Rigid:
-        """``T⁻¹ = (Rᵀ, -Rᵀ t)``."""
-        # rot: [*, 3, 3], trans: [*, 3]
-        # YOUR CODE HERE
-        raise NotImplementedError()
-        return Rigid(rot, trans)
+        """``T⁻¹ = (Rᵀ, -Rᵀ t)`` (``rigid_invert``)."""
+        return rigid_invert(self)
 
     def invert_apply(self, x: torch.Tensor) -> torch.Tensor:
         """``T⁻¹ ∘ x = Rᵀ (x - t)``. x: [*, 3]. Returns [*, 3]."""
-        # y: [*, 3]
-        # YOUR CODE HERE
-        raise NotImplementedError()
-        return y
+        return torch.einsum("...ji,...j->...i", self.rot, x - self.trans)
 
     def __getitem__(self, index) -> Rigid:
         """Indexes the batch dimensions only, e.g. ``T[..., 0]``, ``T[:, None]``."""
@@ -174,8 +179,65 @@ class Rigid:
         """Same transform with the rotation detached from the autograd graph."""
         return Rigid(self.rot.detach(), self.trans)
 
+    def __eq__(self, other) -> bool:
+        """The same transforms exactly: equal shapes, dtypes and every value."""
+        return (
+            isinstance(other, Rigid)
+            and torch.equal(self.rot, other.rot)
+            and torch.equal(self.trans, other.trans)
+        )
+
     def __repr__(self) -> str:
-        return f"Rigid(shape={tuple(self.shape)}, dtype={self.trans.dtype})"
+        dtype = str(self.trans.dtype).replace("torch.", "")
+        return f"Rigid(shape={list(self.shape)}, {dtype})"
+
+
+def rigid_apply(T: Rigid, x: torch.Tensor) -> torch.Tensor:
+    """``T ∘ x = R x + t``: local coordinates x to global ones.
+
+    T: Rigid [*]; x: [*, 3] points (the batch shapes broadcast). Returns [*, 3].
+    """
+    # Hint: rot_vec_mul rotates. y: [*, 3]
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return y
+
+
+def rigid_compose(T1: Rigid, T2: Rigid) -> Rigid:
+    """``T1 ∘ T2``: apply T2 first, then T1. The batch shapes broadcast.
+
+    T1, T2: Rigid [*]. Returns Rigid [*].
+    """
+    # Hint: (T1 ∘ T2) ∘ x = R1 (R2 x + t2) + t1 = (R1 R2) x + (R1 t2 + t1)
+    # rot: [*, 3, 3], trans: [*, 3]
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return Rigid(rot, trans)
+
+
+def rigid_invert(T: Rigid) -> Rigid:
+    """``T⁻¹``, the transform that undoes T: ``T⁻¹ ∘ T = T ∘ T⁻¹ = id``.
+
+    T: Rigid [*]. Returns Rigid [*].
+    """
+    # Hint: solve y = R x + t for x; a rotation's inverse is its transpose.
+    # rot: [*, 3, 3], trans: [*, 3]
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return Rigid(rot, trans)
+
+
+def rigid_to_4x4(T: Rigid) -> torch.Tensor:
+    """T as homogeneous matrices: ``[[R, t], [0, 0, 0, 1]]``, so that
+    ``M [x; 1] = [R x + t; 1]`` and composing is a matrix product.
+
+    T: Rigid [*]. Returns M: [*, 4, 4].
+    """
+    # Hint: torch.cat the blocks; a new tensor may be filled in place.
+    # M: [*, 4, 4]
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return M
 
 
 def rigid_from_3_points(
