@@ -1,13 +1,22 @@
-"""Download pretrained weights and real MSAs: resumable, checksum-verified.
+"""Download pretrained weights and real MSAs: resumable, size- and checksum-verified.
 
-    python -m reference.download params --dest weights/             # DeepMind's npz files
-    python -m reference.download openfold --dest weights/           # OpenFold's .pt files
-    python -m reference.download msa --sequence MKV... --dest msas/ # an MSA from ColabFold's server
+    python -m reference.download params --models model_1_ptm --dest weights/
+    python -m reference.download params --dest weights/    # all of DeepMind's npz
+    python -m reference.download openfold --dest weights/  # OpenFold's .pt files
+    python -m reference.download msa --sequence MKV... --dest msas/  # ColabFold MSA
 
-A file arrives as ``<name>.part`` and is renamed only once its size and checksum
-are right; an interrupted download resumes from the ``.part`` (HTTP Range) when the
-command runs again. Where no checksum has been published, the size is checked
-against the server's and the computed SHA-256 is printed, so it can be recorded.
+DeepMind publishes its weights as one 5.3 GB tar of all models. ``--models`` fetches
+only the members it names: the tar's 512-byte headers are read with HTTP Range
+requests until the member is found, then only the member's bytes are downloaded
+(one model, a few hundred MB). A server that ignores Range requests is streamed
+instead, keeping only the member.
+
+A file arrives as ``<name>.part`` and is renamed only once it is verified; an
+interrupted download resumes from the ``.part`` (HTTP Range) when the command runs
+again. Checks: the size (the server's, or the size in the member's tar header, which
+the header's own checksum protects); for an npz, the CRC-32 that the zip format
+stores for every array; the SHA-256 when one is known (``--sha256``), else it is
+printed so that it can be recorded.
 """
 
 from __future__ import annotations
@@ -23,12 +32,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from http.client import IncompleteRead
 from pathlib import Path
 
 USER_AGENT = "af2-course/0.1 (python urllib)"
 CHUNK = 1 << 20
+BLOCK = tarfile.BLOCKSIZE  # 512: tar headers and data come in blocks
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,8 @@ class Remote:
 # and the multimer models, as params_model_*.npz in one tar (about 5.3 GB).
 DEEPMIND_PARAMS = Remote(
     url="https://storage.googleapis.com/alphafold/alphafold_params_2022-12-06.tar",
-    source="github.com/google-deepmind/alphafold README, 'Model parameters' (no checksum published)",
+    source="github.com/google-deepmind/alphafold README, 'Model parameters' "
+    "(no checksum published)",
 )
 
 # OpenFold's weights (CC BY 4.0), about 375 MB each; the same files are in the
@@ -94,41 +106,44 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(url: str, start: int):
+def _open(url: str, first: int = 0, last: int | None = None):
+    """A response for bytes ``first..last`` (inclusive; to the end when ``last`` is
+    None) of ``url``; a plain request when that is the whole file."""
     headers = {"User-Agent": USER_AGENT}
-    if start:
-        headers["Range"] = f"bytes={start}-"
+    if first or last is not None:
+        headers["Range"] = f"bytes={first}-{'' if last is None else last}"
     return urllib.request.urlopen(
         urllib.request.Request(url, headers=headers), timeout=60
     )
 
 
-def fetch(remote: Remote, dest_dir, progress: bool = True) -> Path:
-    """Download ``remote`` into ``dest_dir`` (resuming a ``.part``) and verify it."""
+def _download(url: str, part: Path, first=0, size=None, progress=True) -> int | None:
+    """Append bytes ``first + len(part) .. first + size`` of ``url`` to ``part`` (to the
+    end of the file when ``size`` is None). Returns the expected size of ``part``.
+    A server that ignores the Range of a whole-file resume is read from the start."""
     from tqdm.auto import tqdm
 
-    dest = Path(dest_dir) / remote.name
-    if dest.exists():
-        return dest
-    part = dest.with_name(dest.name + ".part")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    start = part.stat().st_size if part.exists() else 0
-    total = None
+    have = part.stat().st_size if part.exists() else 0
+    if size is not None and have >= size:
+        return size
+    last = None if size is None else first + size - 1
     try:
-        with _open(remote.url, start) as r:
-            if start and r.status != 206:  # the server ignored the Range: start again
-                start = 0
+        with _open(url, first + have, last) as r:
+            if r.status != 206 and (first + have or last is not None):
+                if first or last is not None:
+                    raise DownloadError(f"{url}: the server ignores Range requests")
+                have = 0
             length = r.headers.get("Content-Length")
-            total = start + int(length) if length is not None else remote.size
+            total = have + int(length) if length is not None else size
             with (
-                open(part, "ab" if start else "wb") as f,
+                open(part, "ab" if have else "wb") as f,
                 tqdm(
                     total=total,
-                    initial=start,
+                    initial=have,
                     unit="B",
                     unit_scale=True,
                     unit_divisor=1024,
-                    desc=remote.name,
+                    desc=part.name.removesuffix(".part"),
                     disable=not progress,
                 ) as bar,
             ):
@@ -136,15 +151,27 @@ def fetch(remote: Remote, dest_dir, progress: bool = True) -> Path:
                     f.write(block)
                     bar.update(len(block))
     except urllib.error.HTTPError as e:
-        if e.code != 416:  # 416: nothing left after `start`, the .part is whole
-            raise DownloadError(f"{remote.url}: HTTP {e.code} {e.reason}") from None
+        if e.code != 416:  # 416: nothing left after the .part: it is whole
+            raise DownloadError(f"{url}: HTTP {e.code} {e.reason}") from None
+        total = have
     except (IncompleteRead, ConnectionError, TimeoutError) as e:
         raise DownloadError(
-            f"{remote.url}: connection lost after {part.stat().st_size} bytes ({type(e).__name__}); "
-            "run the same command again to resume"
+            f"{url}: connection lost after {part.stat().st_size} bytes "
+            f"({type(e).__name__}); run the same command again to resume"
         ) from None
     except urllib.error.URLError as e:
-        raise DownloadError(f"{remote.url}: {e.reason} (no network?)") from None
+        raise DownloadError(f"{url}: {e.reason} (no network?)") from None
+    return total
+
+
+def fetch(remote: Remote, dest_dir, progress: bool = True) -> Path:
+    """Download ``remote`` into ``dest_dir`` (resuming a ``.part``) and verify it."""
+    dest = Path(dest_dir) / remote.name
+    if dest.exists():
+        return dest
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    total = _download(remote.url, part, progress=progress)
     _verify(remote, part, total)
     part.rename(dest)
     return dest
@@ -161,7 +188,8 @@ def _verify(remote: Remote, part: Path, total: int | None) -> None:
     digest = _sha256(part)
     if remote.sha256 is None:
         print(
-            f"{remote.name}: sha256 {digest} ({size} bytes; no published checksum to compare with)"
+            f"{remote.name}: sha256 {digest} ({size} bytes; no published checksum "
+            "to compare with)"
         )
     elif digest != remote.sha256:
         raise DownloadError(
@@ -187,10 +215,135 @@ def extract_npz(tar_path, dest_dir, models: list[str] | None = None) -> list[Pat
                         dst.write(block)
             out.append(target)
     if not out:
-        raise DownloadError(
-            f"{tar_path} holds no params_model_*.npz{' for ' + ', '.join(models) if models else ''}"
-        )
+        which = f" for {', '.join(models)}" if models else ""
+        raise DownloadError(f"{tar_path} holds no params_model_*.npz{which}")
     return out
+
+
+def locate_member(url: str, member: str) -> tuple[int, int]:
+    """Where ``member`` lies in the remote tar at ``url``: (offset of its data, size),
+    found by reading the tar's 512-byte headers one Range request at a time.
+
+    Each header's checksum is verified (``tarfile.TarInfo.frombuf``), so the size
+    it gives is the size the archive was made with. Raises ``DownloadError`` when
+    the archive ends without the member, ``_NoRange`` when the server ignores Range.
+    """
+    offset, long_name = 0, None
+    while True:
+        header = _read_range(url, offset, BLOCK)
+        if len(header) < BLOCK or not header.strip(b"\0"):
+            raise DownloadError(f"{url} holds no member {member!r}")
+        try:
+            info = tarfile.TarInfo.frombuf(header, "utf-8", "surrogateescape")
+        except tarfile.HeaderError as e:
+            raise DownloadError(
+                f"{url}: damaged tar header at byte {offset} ({e})"
+            ) from None
+        data = offset + BLOCK
+        name, long_name = long_name or info.name, None
+        if info.type == tarfile.GNUTYPE_LONGNAME:
+            long_name = _read_range(url, data, info.size).rstrip(b"\0").decode()
+        elif info.type == tarfile.XHDTYPE:  # POSIX extended header: the next name
+            record = _read_range(url, data, info.size).decode("utf-8", "replace")
+            long_name = dict(re.findall(r"\d+ (\w+)=([^\n]*)\n", record)).get("path")
+        elif info.isfile() and name == member:
+            return data, info.size
+        offset = data + -(-info.size // BLOCK) * BLOCK  # data padded to whole blocks
+
+
+class _NoRange(Exception):
+    """The server answered a Range request with the whole file."""
+
+
+def _read_range(url: str, first: int, length: int) -> bytes:
+    try:
+        with _open(url, first, first + length - 1) as r:
+            if r.status != 206:
+                raise _NoRange
+            return r.read()
+    except urllib.error.HTTPError as e:
+        raise DownloadError(f"{url}: HTTP {e.code} {e.reason}") from None
+    except urllib.error.URLError as e:
+        raise DownloadError(f"{url}: {e.reason} (no network?)") from None
+
+
+def fetch_member(
+    remote: Remote,
+    member: str,
+    dest_dir,
+    sha256: str | None = None,
+    progress: bool = True,
+) -> Path:
+    """Download one member of the remote tar ``remote`` into ``dest_dir``, without the
+    rest of the archive (see the module docstring), resumably, and verify it."""
+    dest = Path(dest_dir) / member
+    if dest.exists():
+        return dest
+    part = dest.with_name(member + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        first, size = locate_member(remote.url, member)
+        _download(remote.url, part, first, size, progress)
+    except _NoRange:
+        size = _stream_member(remote.url, member, part, progress)
+    _verify_member(part, size, sha256)
+    part.rename(dest)
+    return dest
+
+
+def _stream_member(url: str, member: str, part: Path, progress: bool) -> int:
+    """Read the whole tar as a stream, keep only ``member``; returns its size."""
+    from tqdm.auto import tqdm
+
+    try:
+        with _open(url) as r, tarfile.open(fileobj=r, mode="r|") as tar:
+            for info in tar:
+                if info.isfile() and info.name == member:
+                    with (
+                        tar.extractfile(info) as src,
+                        open(part, "wb") as dst,
+                        tqdm(
+                            total=info.size,
+                            unit="B",
+                            unit_scale=True,
+                            unit_divisor=1024,
+                            desc=member,
+                            disable=not progress,
+                        ) as bar,
+                    ):
+                        while block := src.read(CHUNK):
+                            dst.write(block)
+                            bar.update(len(block))
+                    return info.size
+    except (IncompleteRead, ConnectionError, TimeoutError, tarfile.ReadError) as e:
+        raise DownloadError(
+            f"{url}: connection lost while streaming ({type(e).__name__}); this "
+            "server ignores Range requests, so the next run starts over"
+        ) from None
+    raise DownloadError(f"{url} holds no member {member!r}")
+
+
+def _verify_member(part: Path, size: int, sha256: str | None) -> None:
+    """Size (from the tar header), zip CRCs for an npz, and the SHA-256 if known."""
+    have = part.stat().st_size
+    if have != size:
+        raise DownloadError(
+            f"{part} has {have} of {size} bytes (connection cut?); run the same "
+            "command again to resume, or delete it to start over"
+        )
+    name = part.name.removesuffix(".part")
+    if name.endswith(".npz"):
+        try:
+            with zipfile.ZipFile(part) as z:
+                bad = z.testzip()
+        except zipfile.BadZipFile as e:
+            bad = f"not a readable zip ({e})"
+        if bad is not None:
+            raise DownloadError(
+                f"{part}: array {bad} fails its CRC-32 check; delete the file and "
+                "download it again"
+            )
+    _verify(Remote(name, "tar member", sha256, size), part, size)
 
 
 def fetch_msa(
@@ -204,7 +357,8 @@ def fetch_msa(
 ) -> Path:
     """Ask ColabFold's MMseqs2 server for an MSA of ``sequence``; write ``<name>.a3m``.
 
-    mode: ``"env"`` (UniRef + environmental databases, as ColabFold) or ``"all"`` (UniRef only).
+    mode: ``"env"`` (UniRef + environmental databases, as ColabFold) or ``"all"``
+    (UniRef only).
     """
     sequence = re.sub(r"\s", "", sequence).upper()
     if not re.fullmatch(r"[ACDEFGHIKLMNPQRSTVWYX]+", sequence):
@@ -261,7 +415,8 @@ def fetch_msa(
 
 
 def _merge_a3m(parts: list[str]) -> str:
-    """One a3m from the server's files: the query once, then every hit; NUL separators dropped."""
+    """One a3m from the server's files: the query once, then every hit; NUL
+    separators dropped."""
     text = "\n".join(p.replace("\x00", "").strip() for p in parts)
     records = re.split(r"^>", text, flags=re.M)[1:]
     seen_query, out = False, []
@@ -275,17 +430,59 @@ def _merge_a3m(parts: list[str]) -> str:
     return "".join(out)
 
 
+def params(args) -> None:
+    """The ``params`` command: DeepMind's npz files into ``args.dest``."""
+    remote = DEEPMIND_PARAMS if args.url is None else Remote(args.url, "--url")
+    models = args.models.split(",") if args.models else None
+    for model in models or ():
+        if not NPZ_MEMBER.fullmatch(f"params_{model}.npz"):
+            raise DownloadError(
+                f"unknown model {model!r}: model_1 ... model_5, with _ptm or "
+                "_multimer_v3 (e.g. model_1_ptm)"
+            )
+    if args.sha256 and (not models or len(models) != 1):
+        raise DownloadError("--sha256 needs exactly one model in --models")
+    if models and not args.whole_tar:
+        for model in models:
+            path = fetch_member(
+                remote, f"params_{model}.npz", args.dest, args.sha256, not args.quiet
+            )
+            print(path)
+        return
+    wanted = [Path(args.dest) / f"params_{m}.npz" for m in models or ()]
+    if wanted and all(w.exists() for w in wanted):
+        print("\n".join(map(str, wanted)))
+        return
+    tar = fetch(remote, args.dest, progress=not args.quiet)
+    for path in extract_npz(tar, args.dest, models):
+        print(path)
+    if not args.keep_tar:
+        tar.unlink()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m reference.download", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="what", required=True)
     p = sub.add_parser(
-        "params", help="DeepMind's params_model_*.npz (downloads the 5.3 GB tar)"
+        "params",
+        help="DeepMind's params_model_*.npz: only the --models named (Range requests "
+        "into the tar), or the whole 5.3 GB tar",
     )
     p.add_argument("--dest", required=True)
     p.add_argument(
-        "--models", help="comma-separated, e.g. model_1_ptm,model_2_ptm (default: all)"
+        "--models",
+        help="comma-separated, e.g. model_1_ptm,model_2_ptm (default: every model, "
+        "from the whole tar)",
+    )
+    p.add_argument(
+        "--sha256", help="the expected SHA-256 of the one model named by --models"
+    )
+    p.add_argument(
+        "--whole-tar",
+        action="store_true",
+        help="download the whole tar even with --models (then extract them)",
     )
     p.add_argument(
         "--keep-tar", action="store_true", help="keep the tar after extracting"
@@ -310,22 +507,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.what == "params":
-            remote = DEEPMIND_PARAMS if args.url is None else Remote(args.url, "--url")
-            models = args.models.split(",") if args.models else None
-            wanted = [Path(args.dest) / f"params_{m}.npz" for m in models or ()]
-            if wanted and all(w.exists() for w in wanted):
-                print("\n".join(map(str, wanted)))
-                return 0
-            tar = fetch(remote, args.dest, progress=not args.quiet)
-            for path in extract_npz(tar, args.dest, models):
-                print(path)
-            if not args.keep_tar:
-                tar.unlink()
+            params(args)
         elif args.what == "openfold":
             for f in args.files.split(","):
                 if f not in OPENFOLD_PARAMS:
                     raise DownloadError(
-                        f"unknown OpenFold file {f!r}; choose from {', '.join(OPENFOLD_FILES)}"
+                        f"unknown OpenFold file {f!r}; choose from "
+                        f"{', '.join(OPENFOLD_FILES)}"
                     )
                 remote = (
                     OPENFOLD_PARAMS[f]

@@ -21,17 +21,7 @@ from .config import AlphaFoldConfig, model_config
 from .embedders import ExtraMsaEmbedder, InputEmbedder, RecyclingEmbedder
 from .evoformer import EvoformerStack
 from .extra_msa_stack import ExtraMsaStack
-from .heads import (
-    DistogramHead,
-    ExperimentallyResolvedHead,
-    MaskedMsaHead,
-    PredictedAlignedErrorHead,
-    PredictedLDDTHead,
-    compute_plddt,
-    compute_predicted_aligned_error,
-    compute_ptm,
-    pae_bin_centers,
-)
+from .heads import AuxiliaryHeads, AuxiliaryHeadsPTM
 from .structure_module import StructureModule
 
 # Features that differ from pass to pass carry a leading pass dimension in the
@@ -55,11 +45,12 @@ class AlphaFold(nn.Module):
 
     Args:
         config: the hyperparameters (``reference.config``); default model_1_ptm's.
+        overrides: config values to change, e.g. ``chunk_size=64`` or ``c_m=8``.
     """
 
-    def __init__(self, config: AlphaFoldConfig | None = None):
+    def __init__(self, config: AlphaFoldConfig | None = None, **overrides):
         super().__init__()
-        c = self.config = config or model_config()
+        c = self.config = (config or model_config()).replace(**overrides)
         self.input_embedder = InputEmbedder(
             c.tf_dim, c.msa_dim, c.c_m, c.c_z, c.relpos_k
         )
@@ -105,7 +96,7 @@ class AlphaFold(nn.Module):
         heads = AuxiliaryHeadsPTM if c.ptm else AuxiliaryHeads
         self.heads = heads(c)
 
-    # --- one pass ---------------------------------------------------------------------
+    # --- one pass -------------------------------------------------------------------
     def embed_and_evoform(
         self, batch: Mapping[str, torch.Tensor], prev: Mapping[str, torch.Tensor]
     ) -> dict:
@@ -113,8 +104,8 @@ class AlphaFold(nn.Module):
 
         Args:
             batch: one pass's features (``FEATURE_RANKS``; no pass dimension).
-            prev: ``prev_msa_first_row`` [N_res, c_m], ``prev_pair`` [N_res, N_res, c_z],
-                ``prev_pos`` [N_res, 37, 3] (Å) from the previous pass.
+            prev: the previous pass's ``prev_msa_first_row`` [N_res, c_m],
+                ``prev_pair`` [N_res, N_res, c_z] and ``prev_pos`` [N_res, 37, 3] (Å).
 
         Returns:
             dict of ``msa`` [N_clust, N_res, c_m], ``pair`` [N_res, N_res, c_z],
@@ -130,20 +121,21 @@ class AlphaFold(nn.Module):
             batch["target_feat"], batch["residue_index"], batch["msa_feat"]
         )
 
-        # SI Alg. 2, line 6: the recycled outputs (on the first pass too, from zeros)
+        # SI Alg. 2, line 6: m_1i, z_ij += RecyclingEmbedder(prev), on the first pass
+        # too (from zeros). Hint: the embedder reads pseudo-β positions (pseudo_beta:
+        # Cβ, Cα for glycine) and returns the updates of the first MSA row [N_res, c_m]
+        # and of the pair [N_res, N_res, c_z]; only MSA row 0 receives the first.
         ### BEGIN SOLUTION
-        x_prev = pseudo_beta(batch["aatype"], prev["prev_pos"])  # kept fp32 under bf16
+        x_prev = pseudo_beta(batch["aatype"], prev["prev_pos"])
         m_1, dz = self.recycling_embedder(
             prev["prev_msa_first_row"], prev["prev_pair"], x_prev
         )
         z = z + dz
-        m = torch.cat(
-            [m[..., :1, :, :] + m_1[..., None, :, :], m[..., 1:, :, :]], dim=-3
-        )
+        m = torch.cat([m[..., :1, :, :] + m_1[..., None, :, :], m[..., 1:, :, :]], -3)
         ### END SOLUTION
 
-        # SI Alg. 2, lines 14-16: the extra MSA updates the pair representation
-        # e: [N_extra, N_res, c_e]
+        # SI Alg. 2, lines 14-16: embed the extra MSA, then the extra-MSA stack, which
+        # updates the pair representation only. e: [N_extra, N_res, c_e]
         ### BEGIN SOLUTION
         e = self.extra_msa_embedder(
             batch["extra_msa"],
@@ -173,7 +165,7 @@ class AlphaFold(nn.Module):
             prev: the previous pass's ``prev_*`` outputs; ``None`` gives zeros.
 
         Returns:
-            dict of named tensors (see ``forward``), including ``prev`` for the next pass.
+            dict of named tensors (see ``forward``), and ``prev`` for the next pass.
         """
         if prev is None:
             prev = self.initial_prev(batch)
@@ -196,34 +188,46 @@ class AlphaFold(nn.Module):
             final_atom_positions=sm["final_atom_positions"],
             final_atom_mask=sm["final_atom_mask"],
         )
+        # SI Alg. 2: the next pass's recycling embedder reads this pass's first MSA
+        # row, pair representation and atom positions (Å), detached (SI §1.10: no
+        # gradient flows from one pass to the next).
+        # Hint: out["prev"] = {"prev_msa_first_row": ..., "prev_pair": ...,
+        # "prev_pos": ...}: [N_res, c_m], [N_res, N_res, c_z], [N_res, 37, 3]
+        ### BEGIN SOLUTION
         out["prev"] = {
             "prev_msa_first_row": rep["msa_first_row"].detach(),
             "prev_pair": rep["pair"].detach(),
             "prev_pos": sm["final_atom_positions"].detach(),
         }
+        ### END SOLUTION
         return out
 
     def initial_prev(
         self, batch: Mapping[str, torch.Tensor]
     ) -> dict[str, torch.Tensor]:
-        """Zeros as the previous outputs of the first pass (SI Alg. 2, line 2)."""
+        """The "previous outputs" of the first pass: all zeros (SI Alg. 2).
+
+        Returns:
+            ``prev_msa_first_row`` [N_res, c_m], ``prev_pair`` [N_res, N_res, c_z],
+            ``prev_pos`` [N_res, 37, 3], with the dtype and device of the features.
+        """
         like = batch["target_feat"]
-        n = like.shape[-2]
-        c = self.config
+        n, c = like.shape[-2], self.config
         return {
             "prev_msa_first_row": like.new_zeros(n, c.c_m),
             "prev_pair": like.new_zeros(n, n, c.c_z),
             "prev_pos": like.new_zeros(n, 37, 3),
         }
 
-    # --- recycling ----------------------------------------------------------------------
+    # --- recycling ------------------------------------------------------------------
     def forward(
         self,
         batch: Mapping[str, torch.Tensor],
         num_recycle: int | None = None,
         progress: Callable[[Iterable[int]], Iterable[int]] | None = None,
     ) -> dict:
-        """SI Algorithm 2: ``num_recycle + 1`` passes, each fed the previous one's outputs.
+        """SI Algorithm 2: ``num_recycle + 1`` passes, each fed the previous one's
+        outputs.
 
         Args:
             batch: the processed features. With a leading pass dimension
@@ -245,7 +249,11 @@ class AlphaFold(nn.Module):
         passes = range(num_recycle + 1)
         if progress is not None:
             passes = progress(passes)
-        # SI Alg. 2, lines 1-2 (zeros as the previous outputs), then the passes.
+        # SI Alg. 2: pass r reads its own slice of the features and the previous
+        # pass's outputs. Hint: self.pass_features(batch, r, num_recycle + 1) gives
+        # the slice; self.forward_pass(features, prev) runs a pass (prev=None: zeros)
+        # and returns its outputs, out["prev"] among them. The last pass's outputs
+        # are the prediction.
         ### BEGIN SOLUTION
         prev = None
         for r in passes:
@@ -259,7 +267,7 @@ class AlphaFold(nn.Module):
     def pass_features(
         batch: Mapping[str, torch.Tensor], r: int, num_passes: int
     ) -> dict[str, torch.Tensor]:
-        """The features of pass ``r``: slice ``r`` where the features carry a pass dimension."""
+        """The features of pass ``r``: slice ``r`` of those with a pass dimension."""
         extra = batch["aatype"].dim() - FEATURE_RANKS["aatype"]
         if extra == 0:
             return {k: batch[k] for k in FEATURE_RANKS}
@@ -267,14 +275,15 @@ class AlphaFold(nn.Module):
         if extra != 1 or n < num_passes:
             raise ValueError(
                 f"features hold {n} passes (aatype {tuple(batch['aatype'].shape)}); "
-                f"{num_passes} passes need one slice each: make the features with num_recycle >= {num_passes - 1}"
+                f"{num_passes} passes need one slice each: make the features with "
+                f"num_recycle >= {num_passes - 1}"
             )
         return {
             k: batch[k][r] if batch[k].dim() > FEATURE_RANKS[k] else batch[k]
             for k in FEATURE_RANKS
         }
 
-    # --- precision ----------------------------------------------------------------------
+    # --- precision ------------------------------------------------------------------
     def _precision(self):
         """The context of the trunk: fp32, TF32 matmuls, or bf16 autocast."""
         device = self.linear_single.weight.device.type
@@ -285,14 +294,15 @@ class AlphaFold(nn.Module):
         return contextlib.nullcontext()
 
     def _fp32(self):
-        """The context of the structure module and heads: no autocast, full-precision matmuls."""
+        """The context of the structure module and heads: no autocast, full-precision
+        matmuls."""
         device = self.linear_single.weight.device.type
         stack = contextlib.ExitStack()
         stack.enter_context(torch.autocast(device, enabled=False))
         stack.enter_context(_matmul_precision("highest"))
         return stack
 
-    # --- weights ------------------------------------------------------------------------
+    # --- weights --------------------------------------------------------------------
     @classmethod
     def from_params(cls, path_or_arrays, **overrides) -> AlphaFold:
         """A model sized to fit a ``params_model_*.npz`` (block counts and pTM head read
@@ -306,80 +316,6 @@ class AlphaFold(nn.Module):
         )
         load_alphafold_params(model, arrays)
         return model
-
-
-class AuxiliaryHeads(nn.Module):
-    """SI §1.9: the output heads of one pass, and the confidences from their logits.
-
-    Args:
-        config: the sizes of every head (``reference.config``).
-    """
-
-    def __init__(self, config: AlphaFoldConfig):
-        super().__init__()
-        c = self.config = config
-        self.predicted_lddt = PredictedLDDTHead(c.c_s, c.c_plddt, c.N_plddt_bins)
-        self.distogram = DistogramHead(c.c_z, c.N_distogram_bins)
-        self.masked_msa = MaskedMsaHead(c.c_m, c.N_masked_msa_classes)
-        self.experimentally_resolved = ExperimentallyResolvedHead(c.c_s, c.N_atom37)
-
-    def forward(
-        self,
-        rep: Mapping[str, torch.Tensor],
-        sm: Mapping[str, torch.Tensor],
-        seq_mask: torch.Tensor,
-    ) -> dict:
-        """The logits of every head and the confidences.
-
-        Args:
-            rep: the trunk's ``msa``, ``pair`` and ``single`` (see ``embed_and_evoform``).
-            sm: the structure module's outputs (its ``single`` feeds the pLDDT head).
-            seq_mask: [N_res] residue weights of the pTM score.
-
-        Returns:
-            dict of ``predicted_lddt_logits`` [N_res, 50], ``plddt`` [N_res] (0-100),
-            ``distogram_logits`` [N_res, N_res, 64], ``masked_msa_logits``
-            [N_clust, N_res, 23], ``experimentally_resolved_logits`` [N_res, 37].
-        """
-        logits = self.predicted_lddt(sm["single"])
-        return {
-            "predicted_lddt_logits": logits,
-            "plddt": compute_plddt(logits),
-            "distogram_logits": self.distogram(rep["pair"]),
-            "masked_msa_logits": self.masked_msa(rep["msa"]),
-            "experimentally_resolved_logits": self.experimentally_resolved(
-                rep["single"]
-            ),
-        }
-
-
-class AuxiliaryHeadsPTM(AuxiliaryHeads):
-    """The heads of the ``_ptm`` models: also the predicted aligned error (SI §1.9.7)."""
-
-    def __init__(self, config: AlphaFoldConfig):
-        super().__init__(config)
-        self.predicted_aligned_error = PredictedAlignedErrorHead(
-            config.c_z, config.N_pae_bins
-        )
-
-    def forward(self, rep, sm, seq_mask):
-        """As ``AuxiliaryHeads``, plus ``pae_logits`` [N_res, N_res, 64],
-        ``predicted_aligned_error`` [N_res, N_res] (Å), ``max_predicted_aligned_error``
-        [] (Å, the last bin centre) and ``ptm`` []."""
-        out = super().forward(rep, sm, seq_mask)
-        c = self.config
-        logits = self.predicted_aligned_error(rep["pair"])
-        out.update(
-            pae_logits=logits,
-            predicted_aligned_error=compute_predicted_aligned_error(
-                logits, c.pae_max_error_bin
-            ),
-            max_predicted_aligned_error=pae_bin_centers(
-                c.N_pae_bins, c.pae_max_error_bin
-            )[-1],
-            ptm=compute_ptm(logits, seq_mask, c.pae_max_error_bin),
-        )
-        return out
 
 
 @contextlib.contextmanager
@@ -396,7 +332,8 @@ def _matmul_precision(level: str):
 def to_tensors(
     features: Mapping[str, np.ndarray], device: str | torch.device = "cpu"
 ) -> dict[str, torch.Tensor]:
-    """Processed numpy features -> the tensors ``AlphaFold.forward`` reads (float32, int64)."""
+    """Processed numpy features -> the tensors ``AlphaFold.forward`` reads (float32,
+    int64)."""
     out = {}
     for k in FEATURE_RANKS:
         a = np.asarray(features[k])

@@ -69,6 +69,64 @@ def _atoms(atom_positions, atom_mask, aatype, plddt, residue_index):
                 )
 
 
+def atom_record(
+    serial: int,
+    name: str,
+    resname: str,
+    chain_id: str,
+    res_number: int,
+    xyz,
+    b_factor: float,
+    element: str,
+) -> str:
+    """One ATOM record of a PDB file: 80 columns, every field at its fixed place.
+
+    ========  ================  ===========================================
+    columns   field             format
+    ========  ================  ===========================================
+    1-6       record name       ``ATOM`` and two spaces
+    7-11      serial number     right-aligned
+    13-16     atom name         4 characters start in column 13, shorter
+                                names in column 14 (so the element lines up)
+    17        alternate loc.    blank
+    18-20     residue name      e.g. ``MET``
+    22        chain             e.g. ``A``
+    23-26     residue number    right-aligned
+    27        insertion code    blank
+    31-54     x, y, z (Å)       8 columns each, 3 decimals
+    55-60     occupancy         ``  1.00``
+    61-66     B-factor          6 columns, 2 decimals: here the pLDDT
+    77-78     element           right-aligned
+    79-80     charge            blank
+    ========  ================  ===========================================
+
+    Columns not listed (12, 21, 28-30, 67-76) are blank.
+
+    Args:
+        serial: the atom's number in the file (1, 2, ...).
+        name: the atom's name, e.g. ``"CA"``.
+        resname: the residue's three-letter name.
+        chain_id: one character.
+        res_number: the residue's number.
+        xyz: the atom's position, three numbers (Å).
+        b_factor: the number for the B-factor column (the residue's pLDDT, 0-100).
+        element: the atom's element, e.g. ``"C"``.
+
+    Returns:
+        the 80-character line, without a newline.
+    """
+    # Hint: an f-string with widths and alignments: f"{serial:>5}", f"{x:8.3f}".
+    ### BEGIN SOLUTION
+    padded = name if len(name) == 4 else f" {name}"
+    line = (
+        f"ATOM  {serial:>5} {padded:<4} {resname:>3} {chain_id}{res_number:>4}    "
+        f"{xyz[0]:8.3f}{xyz[1]:8.3f}{xyz[2]:8.3f}{1.0:6.2f}{b_factor:6.2f}"
+        f"{'':10}{element:>2}  "
+    )
+    ### END SOLUTION
+    return line
+
+
 def to_pdb(
     atom_positions,
     atom_mask,
@@ -92,12 +150,8 @@ def to_pdb(
     ):
         serial += 1
         last = (resname, resseq)
-        # Names shorter than 4 characters start in column 14, so the element lines up.
-        padded = name if len(name) == 4 else f" {name}"
         lines.append(
-            f"{'ATOM':<6}{serial:>5} {padded:<4}{'':1}{resname:>3} {chain_id:1}"
-            f"{resseq:>4}{'':1}   {xyz[0]:>8.3f}{xyz[1]:>8.3f}{xyz[2]:>8.3f}"
-            f"{1.0:>6.2f}{b:>6.2f}{'':10}{element:>2}{'':2}"
+            atom_record(serial, name, resname, chain_id, resseq, xyz, b, element)
         )
     if last is not None:
         serial += 1

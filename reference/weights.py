@@ -15,9 +15,11 @@ Every file name lives in this module, in one table per class:
 - ``Child(scope)``: a submodule with a table of its own;
 - ``Stack(scope)``: an ``nn.ModuleList`` whose i-th block is slice ``[i]``.
 
-Transforms come from a closed set (``TRANSFORMS``). Loading is strict: every
-parameter of the module is filled and every array under its scope is used,
-or the error names the key.
+``LEAVES`` turn a leaf rule into file keys, ``plan`` walks a module's tables down
+to its leaves. Transforms come from a closed set (``TRANSFORMS``).
+Loading is strict: every parameter of the module is filled and every array under
+its scope is used, or the error names the key. ``export_params`` goes the other way:
+a model's parameters as the arrays of a params file.
 """
 
 from __future__ import annotations
@@ -32,55 +34,155 @@ from torch import nn
 
 
 # --- transforms: haiku layout -> torch layout ------------------------------------
-def _same(a: np.ndarray, shape: torch.Size) -> np.ndarray:
+def same_layout(a: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """An array whose layout haiku and torch share (a bias, a layer-norm scale, a bare
+    parameter), reshaped to ``shape`` (e.g. ``gating_b [N_head, c]`` -> ``[N_head*c]``).
+    """
     return a.reshape(shape)
 
 
-def _linear(a: np.ndarray, shape: torch.Size) -> np.ndarray:
-    """haiku ``[in, ...out]`` -> torch ``[out, in]`` (a Linear weight)."""
-    return a.reshape(a.shape[0], -1).T.reshape(shape)
+def linear_weight(a: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """A haiku Linear weight as a torch ``nn.Linear.weight``.
+
+    haiku computes ``x @ w`` with ``w [c_in, *out]`` (input axis first); torch
+    computes ``x @ W.T`` with ``W [c_out, c_in]``. Several output axes, like the
+    heads and channels of ``query_w [c_q, N_head, c]``, become the torch layer's
+    ``c_out = N_head * c`` outputs in their order.
+
+    Args:
+        a: [c_in, *out] the array of the file (as a tensor).
+        shape: the torch parameter's shape [c_out, c_in], c_out = prod(out).
+
+    Returns:
+        [c_out, c_in] the same numbers in torch's layout.
+    """
+    # Hint: merge the output axes (reshape to [c_in, c_out]), then transpose.
+    # w: [c_out, c_in]
+    ### BEGIN SOLUTION
+    w = a.reshape(a.shape[0], -1).T.reshape(shape)
+    ### END SOLUTION
+    return w
 
 
-def _heads_out(a: np.ndarray, shape: torch.Size) -> np.ndarray:
-    """haiku ``[H, c, out]`` -> torch ``[out, H*c]`` (an output projection)."""
+def heads_out_weight(a: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """haiku ``[N_head, c, c_out]`` -> torch ``[c_out, N_head*c]`` (the output
+    projection of merged heads; also the outer product mean's ``[c, c, c_z]``)."""
     return a.reshape(-1, a.shape[-1]).T.reshape(shape)
 
 
-TRANSFORMS: dict[str, Callable[[np.ndarray, torch.Size], np.ndarray]] = {
-    "same": _same,
-    "linear": _linear,
-    "heads_out": _heads_out,
+TRANSFORMS: dict[str, Callable[[torch.Tensor, torch.Size], torch.Tensor]] = {
+    "same": same_layout,
+    "linear": linear_weight,
+    "heads_out": heads_out_weight,
+}
+# The way back, torch -> file layout (``export_params``): output axes stay merged.
+_TO_FILE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "same": lambda w: w,
+    "linear": lambda w: w.T,
+    "heads_out": lambda w: w.T,
 }
 
 
 # --- rules ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Param:
+    """A parameter of ours read from the array ``<scope>//<name>``."""
+
     name: str
     transform: str = "same"
 
 
 @dataclass(frozen=True)
 class Linear:
+    """An ``nn.Linear`` from haiku's Linear module ``<scope>/<rule.scope>``."""
+
     scope: str
-    bias: bool = True
 
 
 @dataclass(frozen=True)
 class LayerNorm:
+    """An ``nn.LayerNorm`` from haiku's LayerNorm module ``<scope>/<rule.scope>``."""
+
     scope: str
 
 
 @dataclass(frozen=True)
 class Child:
+    """A submodule with a table of its own, under ``<scope>/<rule.scope>``."""
+
     scope: str
 
 
 @dataclass(frozen=True)
 class Stack:
+    """An ``nn.ModuleList`` whose i-th block is slice ``[i]`` of every array under
+    ``<scope>/<rule.scope>``."""
+
     scope: str
 
 
+# --- leaves: the arrays of one rule -----------------------------------------------
+# For each parameter a leaf rule fills: our parameter's name, the key of its array
+# ("<haiku module path>//<array name>") and the transform. ``scope`` is the module
+# path of the table's module, ``attr`` our attribute that the rule fills.
+def _join(scope: str, sub: str) -> str:
+    """The module path ``sub`` inside ``scope`` (``scope`` may be empty)."""
+    return f"{scope}/{sub}" if scope else sub
+
+
+def param_arrays(rule: Param, scope: str, attr: str) -> list[tuple[str, str, str]]:
+    """``[(attr, "<scope>//<rule.name>", rule.transform)]``: attr is our parameter."""
+    return [(attr, f"{scope}//{rule.name}", rule.transform)]
+
+
+def linear_arrays(rule: Linear, scope: str, attr: str) -> list[tuple[str, str, str]]:
+    """Our ``<attr>.weight`` and ``<attr>.bias``, from a haiku Linear's arrays.
+
+    haiku's Linear holds ``weights`` [in, out] (torch's weight is [out, in]: the
+    ``"linear"`` transform) and ``bias`` [out] (the same in torch: ``"same"``).
+
+    Args:
+        rule: ``Linear(<the haiku module's name>)``.
+        scope: the module path of the table's module, e.g.
+            ``"evoformer/msa_transition"``.
+        attr: our attribute, e.g. ``"linear_1"``.
+
+    Returns:
+        ``[(our weight, its key, its transform), (our bias, its key, its transform)]``,
+        e.g. ``("linear_1.weight", "evoformer/msa_transition/transition1//weights",
+        ...)`` first for ``Linear("transition1")``.
+    """
+    # Hint: _join(scope, rule.scope) is the haiku module's path; "//" separates it
+    # from the array's name.
+    ### BEGIN SOLUTION
+    sub = _join(scope, rule.scope)
+    leaves = [
+        (f"{attr}.weight", f"{sub}//weights", "linear"),
+        (f"{attr}.bias", f"{sub}//bias", "same"),
+    ]
+    ### END SOLUTION
+    return leaves
+
+
+def layer_norm_arrays(
+    rule: LayerNorm, scope: str, attr: str
+) -> list[tuple[str, str, str]]:
+    """Our ``<attr>.weight`` and ``<attr>.bias``, from a haiku LayerNorm's ``scale``
+    (torch: weight) and ``offset`` (torch: bias), both ``"same"``.
+
+    Arguments and result as ``linear_arrays``.
+    """
+    ### BEGIN SOLUTION
+    sub = _join(scope, rule.scope)
+    leaves = [
+        (f"{attr}.weight", f"{sub}//scale", "same"),
+        (f"{attr}.bias", f"{sub}//offset", "same"),
+    ]
+    ### END SOLUTION
+    return leaves
+
+
+LEAVES = {Param: param_arrays, Linear: linear_arrays, LayerNorm: layer_norm_arrays}
 Rule = Param | Linear | LayerNorm | Child | Stack
 
 # TABLES[class name][attribute path] = rule. Each section belongs to one concept.
@@ -276,14 +378,11 @@ TABLES["PredictedAlignedErrorHead"] = {"linear": Linear("logits")}
 
 # --- loading --------------------------------------------------------------------
 class WeightError(KeyError):
-    """A parameter file that does not fit the model (missing, unused or misshapen key)."""
+    """A parameter file that does not fit the model (a missing, unused or misshapen
+    key)."""
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
-
-
-def _join(scope: str, sub: str) -> str:
-    return f"{scope}/{sub}" if scope else sub
 
 
 def _rules_for(module: nn.Module) -> dict[str, Rule]:
@@ -295,27 +394,11 @@ def _rules_for(module: nn.Module) -> dict[str, Rule]:
     return TABLES[name]
 
 
-def _leaf_arrays(rule: Rule, scope: str, attr: str) -> list[tuple[str, str, str]]:
-    """(our param name, file key, transform) for a Param, Linear or LayerNorm rule."""
-    if isinstance(rule, Param):
-        return [(attr, f"{scope}//{rule.name}", rule.transform)]
-    if isinstance(rule, Linear):
-        sub = _join(scope, rule.scope)
-        out = [(f"{attr}.weight", f"{sub}//weights", "linear")]
-        return out + ([(f"{attr}.bias", f"{sub}//bias", "same")] if rule.bias else [])
-    if isinstance(rule, LayerNorm):
-        sub = _join(scope, rule.scope)
-        return [
-            (f"{attr}.weight", f"{sub}//scale", "same"),
-            (f"{attr}.bias", f"{sub}//offset", "same"),
-        ]
-    raise TypeError(rule)
-
-
 def plan(
     module: nn.Module, scope: str, index: tuple[int, ...] = ()
 ) -> list[tuple[str, str, tuple[int, ...], str]]:
-    """Every (our parameter, file key, stack index, transform) needed to fill ``module``."""
+    """Every (our parameter, file key, stack index, transform) that fills
+    ``module``."""
     entries = []
     for attr, rule in _rules_for(module).items():
         if isinstance(rule, Child):
@@ -329,7 +412,7 @@ def plan(
                 ):
                     entries.append((f"{attr}.{i}.{ours}", key, idx, tf))
         else:
-            for ours, key, tf in _leaf_arrays(rule, scope, attr):
+            for ours, key, tf in LEAVES[type(rule)](rule, scope, attr):
                 entries.append((ours, key, index, tf))
     return entries
 
@@ -341,7 +424,8 @@ def load_params(
     ignore: Mapping[str, str] | None = None,
     strict: bool = True,
 ) -> set[str]:
-    """Copy the arrays under ``scope`` into ``module``'s parameters; return the keys used.
+    """Copy the arrays under ``scope`` into ``module``'s parameters; return the keys
+    used.
 
     ``ignore`` maps key prefixes that the model deliberately leaves unused to the
     reason (e.g. template weights). With ``strict``, a key under ``scope`` that is
@@ -357,7 +441,8 @@ def load_params(
             )
         if ours not in params:
             raise WeightError(
-                f"weight table names {ours!r}, which {type(module).__name__} does not have"
+                f"weight table names {ours!r}, which {type(module).__name__} "
+                "does not have"
             )
         a = np.asarray(arrays[key])
         if len(index) > a.ndim:
@@ -372,20 +457,23 @@ def load_params(
             a = a[i]
         target = params[ours]
         try:
-            value = TRANSFORMS[tf](a, target.shape)
-        except ValueError:
+            value = TRANSFORMS[tf](
+                torch.from_numpy(np.ascontiguousarray(a)), target.shape
+            )
+        except RuntimeError:  # a reshape to a size that does not fit
             raise WeightError(
                 f"{key!r} has shape {a.shape}; {ours} needs {tuple(target.shape)}"
             ) from None
         with torch.no_grad():
-            target.copy_(torch.from_numpy(np.ascontiguousarray(value)).to(target.dtype))
+            target.copy_(value.to(target.dtype))
         filled.add(ours)
     used = {key for _, key, _, _ in entries}
     if strict:
         missing = sorted(set(params) - filled)
         if missing:
             raise WeightError(
-                f"no weight-table entry fills {missing[0]} ({len(missing)} parameters in all)"
+                f"no weight-table entry fills {missing[0]} "
+                f"({len(missing)} parameters in all)"
             )
         ignore = ignore or {}
         prefix = f"{scope}/" if scope else ""
@@ -473,6 +561,28 @@ def load_alphafold_params(
     outside = sorted(k for k in arrays if not k.startswith("alphafold/"))
     if outside:
         raise WeightError(
-            f"array {outside[0]!r} of the parameter file is outside the 'alphafold' scope"
+            f"array {outside[0]!r} of the parameter file is outside the "
+            "'alphafold' scope"
         )
     return load_params(model, arrays, "alphafold", ignore=IGNORED_PREFIXES)
+
+
+def export_params(model: nn.Module, scope: str = "alphafold") -> dict[str, np.ndarray]:
+    """A model's parameters as the arrays of a params file: DeepMind's keys, the blocks
+    of a stack stacked, Linear weights ``[in, out]`` (with their output axes merged,
+    e.g. ``query_w [c_q, N_head*c]``, where DeepMind's file has ``[c_q, N_head, c]``).
+
+    Loading the result back with ``load_params`` gives the same parameters.
+    """
+    params = dict(model.named_parameters())
+    blocks: dict[str, dict[int, np.ndarray]] = {}
+    arrays = {}
+    for ours, key, index, tf in plan(model, scope):
+        value = _TO_FILE[tf](params[ours].detach().cpu().numpy())
+        if index:
+            blocks.setdefault(key, {})[index[0]] = value
+        else:
+            arrays[key] = value
+    for key, by_index in blocks.items():
+        arrays[key] = np.stack([by_index[i] for i in range(len(by_index))])
+    return arrays

@@ -8,12 +8,18 @@ and pTM are used at inference; the others served training and are kept so that e
 array of DeepMind's parameter files has its place.
 
 The confidence functions take logits with any leading batch shape ``*``.
+``AuxiliaryHeads`` (``AuxiliaryHeadsPTM`` for the ``_ptm`` models) runs every head of
+one pass and turns the logits into pLDDT, PAE and pTM.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
+
+from .config import AlphaFoldConfig
 
 
 class PredictedLDDTHead(nn.Module):
@@ -83,13 +89,39 @@ class DistogramHead(nn.Module):
 
 
 def distogram_bin_edges(
-    N_bins: int = 64, first: float = 2.3125, last: float = 21.6875, device=None
+    N_bins: int = 64,
+    first: float = 2.3125,
+    last: float = 21.6875,
+    dtype=None,
+    device=None,
 ) -> torch.Tensor:
     """The N_bins - 1 inner edges (Å) of the distogram bins, evenly spaced.
 
-    The first bin holds distances below ``first``, the last those above ``last``.
+    Bin 0 holds distances below ``edges[0]``, bin b those in
+    ``[edges[b - 1], edges[b])``, the last bin those above ``edges[-1]``.
     """
-    return torch.linspace(first, last, N_bins - 1, device=device)
+    return torch.linspace(first, last, N_bins - 1, dtype=dtype, device=device)
+
+
+def contact_probability(logits: torch.Tensor, threshold: float = 8.0) -> torch.Tensor:
+    """The probability that residues i and j are in contact: their Cβ atoms (Cα for
+    glycine) closer than ``threshold`` Å (8 Å is CASP's definition of a contact).
+
+    Args:
+        logits: [*, N_res, N_res, N_bins] the output of ``DistogramHead``.
+        threshold: the contact distance (Å).
+
+    Returns:
+        [*, N_res, N_res] the summed probability of the bins that lie wholly below
+        ``threshold``: those whose upper edge is at most ``threshold``.
+    """
+    N_bins = logits.shape[-1]
+    edges = distogram_bin_edges(N_bins, dtype=logits.dtype, device=logits.device)
+    # Bin b's upper edge is edges[b]; the last bin has none (it is open).
+    # below: [N_bins] 1 for the bins below the threshold; contact: [*, N_res, N_res]
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return contact
 
 
 class MaskedMsaHead(nn.Module):
@@ -218,3 +250,79 @@ def compute_ptm(
     # YOUR CODE HERE
     raise NotImplementedError()
     return ptm
+
+
+class AuxiliaryHeads(nn.Module):
+    """SI §1.9: the output heads of one pass, and the confidences from their logits.
+
+    Args:
+        config: the sizes of every head (``reference.config``).
+    """
+
+    def __init__(self, config: AlphaFoldConfig):
+        super().__init__()
+        c = self.config = config
+        self.predicted_lddt = PredictedLDDTHead(c.c_s, c.c_plddt, c.N_plddt_bins)
+        self.distogram = DistogramHead(c.c_z, c.N_distogram_bins)
+        self.masked_msa = MaskedMsaHead(c.c_m, c.N_masked_msa_classes)
+        self.experimentally_resolved = ExperimentallyResolvedHead(c.c_s, c.N_atom37)
+
+    def forward(
+        self,
+        rep: Mapping[str, torch.Tensor],
+        sm: Mapping[str, torch.Tensor],
+        seq_mask: torch.Tensor,
+    ) -> dict:
+        """The logits of every head and the confidences.
+
+        Args:
+            rep: the trunk's ``msa``, ``pair`` and ``single``
+                (``AlphaFold.embed_and_evoform``).
+            sm: the structure module's outputs (its ``single`` feeds the pLDDT head).
+            seq_mask: [N_res] residue weights of the pTM score.
+
+        Returns:
+            dict of ``predicted_lddt_logits`` [N_res, 50], ``plddt`` [N_res] (0-100),
+            ``distogram_logits`` [N_res, N_res, 64], ``masked_msa_logits``
+            [N_clust, N_res, 23], ``experimentally_resolved_logits`` [N_res, 37].
+        """
+        logits = self.predicted_lddt(sm["single"])
+        return {
+            "predicted_lddt_logits": logits,
+            "plddt": compute_plddt(logits),
+            "distogram_logits": self.distogram(rep["pair"]),
+            "masked_msa_logits": self.masked_msa(rep["msa"]),
+            "experimentally_resolved_logits": self.experimentally_resolved(
+                rep["single"]
+            ),
+        }
+
+
+class AuxiliaryHeadsPTM(AuxiliaryHeads):
+    """The heads of the ``_ptm`` models: also the predicted aligned error
+    (SI §1.9.7)."""
+
+    def __init__(self, config: AlphaFoldConfig):
+        super().__init__(config)
+        self.predicted_aligned_error = PredictedAlignedErrorHead(
+            config.c_z, config.N_pae_bins
+        )
+
+    def forward(self, rep, sm, seq_mask):
+        """As ``AuxiliaryHeads``, plus ``pae_logits`` [N_res, N_res, 64],
+        ``predicted_aligned_error`` [N_res, N_res] (Å), ``max_predicted_aligned_error``
+        [] (Å, the last bin centre) and ``ptm`` []."""
+        out = super().forward(rep, sm, seq_mask)
+        c = self.config
+        logits = self.predicted_aligned_error(rep["pair"])
+        out.update(
+            pae_logits=logits,
+            predicted_aligned_error=compute_predicted_aligned_error(
+                logits, c.pae_max_error_bin
+            ),
+            max_predicted_aligned_error=pae_bin_centers(
+                c.N_pae_bins, c.pae_max_error_bin
+            )[-1],
+            ptm=compute_ptm(logits, seq_mask, c.pae_max_error_bin),
+        )
+        return out
