@@ -49,7 +49,7 @@ def distogram_loss(
         [*] the mean cross-entropy over the pairs that exist.
     """
     N_bins = logits.shape[-1]
-    edges = distogram_bin_edges(N_bins, first_break, last_break, logits.device)
+    edges = distogram_bin_edges(N_bins, first_break, last_break, device=logits.device)
     # The true bin of every pair: the number of edges below its distance. AF2
     # compares squared distances with squared edges. true_bins: [*, N_res, N_res]
     # YOUR CODE HERE
