@@ -20,7 +20,14 @@ import numpy as np
 from alphafold.data import parsers, pipeline
 from alphafold.model import features as af_features
 from alphafold.model import modules
-from haiku_utils import model_config
+from haiku_utils import (
+    Both,
+    cast,
+    float64,
+    model_config,
+    random_params,
+    unflatten,
+)
 
 SHARED_A3M = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "tautomerase_2op8.a3m"
@@ -28,7 +35,10 @@ SHARED_A3M = (
 N_SEQUENCES = 12  # fewer than clusters + extra rows: padded extra rows are present
 MAX_MSA_CLUSTERS, MAX_EXTRA_MSA = 8, 12
 NUM_RECYCLE = 2
-FULL_MODEL_NOISE = 0.01  # see random_params
+# Large noise blows the activations up (|pair| ~ 80 with noise 0.1), and then the
+# structure module turns float32 rounding into ~1e-2 Å (our own float32 and float64
+# runs differ that much). With 0.01 float32 and float64 differ by ~1e-3 Å.
+FULL_MODEL_NOISE = 0.01
 
 
 def small_msa(n: int = N_SEQUENCES) -> str:
@@ -76,48 +86,19 @@ def processed_features(cfg, seed: int = 0) -> dict[str, np.ndarray]:
     return af_features.np_example_to_features(raw, cfg, random_seed=seed)
 
 
-def random_params(shapes, seed: int = 0, noise: float = 0.1) -> dict[str, np.ndarray]:
-    """Random values for every array (flat npz layout), none of them constant: weights
-    ~ N(0, 1/fan_in) + N(0, noise^2), layer-norm scales 1 + N(0, noise^2), the rest
-    N(0, noise^2).
-
-    Large noise blows the activations up (|pair| ~ 80 with noise 0.1), and then the
-    structure module turns float32 rounding into ~1e-2 Å (our own float32 and float64
-    runs differ that much). The full-model case uses noise 0.01, where float32 vs
-    float64 differ by ~3e-4 Å; the module tests keep 0.1."""
-    rng = np.random.default_rng(seed)
-    flat = {}
-    for module, arrays in sorted(shapes.items()):
-        stacked = "/evoformer_iteration" in module or "/extra_msa_stack" in module
-        for name, s in sorted(arrays.items()):
-            core = s.shape[1:] if stacked else s.shape
-            v = noise * rng.standard_normal(s.shape)
-            if name == "scale":
-                v += 1
-            elif (name.endswith("weights") or name.endswith("_w")) and len(core) > 1:
-                fan_in = core[0] * (
-                    core[1] if name == "output_w" and len(core) == 3 else 1
-                )
-                v += rng.standard_normal(s.shape) / np.sqrt(fan_in)
-            flat[f"{module}//{name}"] = v.astype(np.float32)
-    return flat
-
-
-def _unflatten(flat):
-    nested = {}
-    for key, v in flat.items():
-        module, name = key.split("//")
-        nested.setdefault(module, {})[name] = v
-    return nested
-
-
-def run_jitted(fn, *args, seed: int = 0):
+def run_jitted(fn, *args, seed: int = 0) -> tuple[dict, Both]:
     """Like ``haiku_utils.run_haiku``, faster for big modules: shapes from
-    ``jax.eval_shape`` (no init run), ``random_params``, one jitted apply."""
+    ``jax.eval_shape`` (no init run), ``random_params``, one jitted apply in float32
+    and one in float64."""
     t = hk.transform(fn)
-    flat = random_params(jax.eval_shape(t.init, jax.random.PRNGKey(seed), *args), seed)
-    out = jax.jit(t.apply)(_unflatten(flat), jax.random.PRNGKey(seed), *args)
-    return flat, jax.tree_util.tree_map(np.asarray, out)
+    key = jax.random.PRNGKey(seed)
+    flat = random_params(jax.eval_shape(t.init, key, *args), seed)
+    out32 = jax.jit(t.apply)(unflatten(flat), key, *args)
+    with float64():
+        out64 = jax.jit(t.apply)(
+            unflatten(cast(flat, np.float64)), key, *cast(args, np.float64)
+        )
+    return flat, Both(*(jax.tree_util.tree_map(np.asarray, o) for o in (out32, out64)))
 
 
 def zero_prev(num_res: int) -> dict[str, np.ndarray]:
@@ -135,7 +116,8 @@ def make_case(
     num_extra: int = 1,
     run: bool = True,
 ):
-    """Features, an npz path, and (with ``run``) haiku's output of the last pass."""
+    """Features, an npz path, and (with ``run``) haiku's output of the last pass, in
+    float32 and in float64 (the same float32 parameters cast up) as ``Both``."""
     cfg = af2_config(name, num_evoformer, num_extra)
     feats = processed_features(cfg)
     num_res = feats["aatype"].shape[1]
@@ -146,22 +128,28 @@ def make_case(
         )
 
     t = hk.transform(fn)
-    pass_batch = lambda r, prev: {
-        **{k: v[r : r + 1] for k, v in feats.items()},
-        "prev": prev,
-    }  # noqa: E731
-    shapes = jax.eval_shape(
-        t.init, jax.random.PRNGKey(0), pass_batch(0, zero_prev(num_res))
-    )
+
+    def pass_batch(feats, r, prev):
+        return {**{k: v[r : r + 1] for k, v in feats.items()}, "prev": prev}
+
+    key = jax.random.PRNGKey(0)
+    shapes = jax.eval_shape(t.init, key, pass_batch(feats, 0, zero_prev(num_res)))
     flat = random_params(shapes, noise=FULL_MODEL_NOISE)
     path = Path(tmp_dir) / f"params_{name}.npz"
     np.savez(path, **flat)
     case = {"features": feats, "path": path, "flat": flat}
-    if run:
+
+    def last_pass(params, feats, prev):
         apply = jax.jit(t.apply)
-        params, prev = _unflatten(flat), zero_prev(num_res)
         for r in range(NUM_RECYCLE + 1):  # SI Alg. 2, driven pass by pass
-            ret = apply(params, jax.random.PRNGKey(0), pass_batch(r, prev))
+            ret = apply(params, key, pass_batch(feats, r, prev))
             prev = ret["prev"]
-        case["haiku"] = jax.tree_util.tree_map(np.asarray, ret)
+        return jax.tree_util.tree_map(np.asarray, ret)
+
+    if run:
+        inputs = (unflatten(flat), feats, zero_prev(num_res))
+        out32 = last_pass(*inputs)
+        with float64():
+            out64 = last_pass(*cast(inputs, np.float64))
+        case["haiku"] = Both(out32, out64)
     return case

@@ -71,11 +71,13 @@ def test_attention_matches_haiku(haiku):
     flat, out = haiku.run_haiku(fn, q_x, kv_x, key_mask, pair_bias)
     ours = Attention(C_Q, C_K, C, H, C_OUT)
     load_params(ours, flat, "attention")
-    t = haiku.t32
-    got = ours(
-        t(q_x), t(kv_x), [mask_bias(t(key_mask))[:, None, None, :], t(pair_bias)]
+    haiku.assert_matches(
+        ours,
+        lambda t: ours(
+            t(q_x), t(kv_x), [mask_bias(t(key_mask))[:, None, None, :], t(pair_bias)]
+        ),
+        out,
     )
-    assert haiku.max_abs_diff(got, out) < 1e-4
 
 
 def test_global_attention_matches_haiku(haiku):
@@ -97,4 +99,4 @@ def test_global_attention_matches_haiku(haiku):
     flat, out = haiku.run_haiku(fn, m, mask)
     ours = GlobalAttention(C_Q, C, H, C_OUT)
     load_params(ours, flat, "attention")
-    assert haiku.max_abs_diff(ours(haiku.t32(m), haiku.t32(mask)), out) < 1e-4
+    haiku.assert_matches(ours, lambda t: ours(t(m), t(mask)), out)

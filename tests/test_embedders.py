@@ -132,7 +132,7 @@ def test_extra_msa_feat_channels():
     )
 
 
-# --- fidelity: DeepMind's EmbeddingsAndEvoformer with its stacks bypassed -----------------
+# --- fidelity: DeepMind's EmbeddingsAndEvoformer with its stacks bypassed ---
 def _embed_only(batch):
     """haiku EmbeddingsAndEvoformer, with every EvoformerIteration made the identity, so
     its outputs are the embedded MSA and pair representations."""
@@ -162,8 +162,7 @@ def _embed_only(batch):
 @pytest.mark.parametrize("zeros_prev", [True, False], ids=["first_pass", "later_pass"])
 def test_embedders_match_haiku(haiku, zeros_prev):
     b = features(seed=3, zeros_prev=zeros_prev)
-    flat, (out, extra_feat_af2) = haiku.run_haiku(_embed_only, b)
-    t = {k: haiku.t32(v) for k, v in b.items()}
+    flat, out = haiku.run_haiku(_embed_only, b)
     scope = "evoformer"
     emb, rec, ext = InputEmbedder(), RecyclingEmbedder(), ExtraMsaEmbedder()
     used = set()
@@ -175,24 +174,26 @@ def test_embedders_match_haiku(haiku, zeros_prev):
         f"{scope}/single_activations//weights",
     ]
 
-    m, z = emb(t["target_feat"], t["residue_index"], t["msa_feat"])
-    m_1, dz = rec(
-        t["prev_msa_first_row"], t["prev_pair"], pseudo_beta(t["aatype"], t["prev_pos"])
-    )
-    z = z + dz
-    m = torch.cat([m[:1] + m_1, m[1:]])
-    assert haiku.max_abs_diff(z, out["pair"]) < 1e-4
-    assert haiku.max_abs_diff(m, out["msa"]) < 1e-4
-    assert haiku.max_abs_diff(m[0], out["msa_first_row"]) < 1e-4
+    def ours(to):
+        t = {k: to(v) for k, v in b.items()}
+        m, z = emb(t["target_feat"], t["residue_index"], t["msa_feat"])
+        x_beta = pseudo_beta(t["aatype"], t["prev_pos"])
+        m_1, dz = rec(t["prev_msa_first_row"], t["prev_pair"], x_beta)
+        m = torch.cat([m[:1] + m_1, m[1:]])
+        extra = (t["extra_msa"], t["extra_has_deletion"], t["extra_deletion_value"])
+        return z + dz, m, m[0], extra_msa_feat(*extra), ext(*extra)
 
-    # The extra-MSA embedding: AF2's own feature builder and its Linear's weights.
-    f = extra_msa_feat(
-        t["extra_msa"], t["extra_has_deletion"], t["extra_deletion_value"]
+    def theirs(out):
+        reps, extra_feat = out
+        w, bias = (
+            flat[f"{scope}/extra_msa_activations//{n}"] for n in ("weights", "bias")
+        )
+        return (
+            *(reps[k] for k in ("pair", "msa", "msa_first_row")),
+            extra_feat,  # AF2's own feature builder, then its Linear's weights
+            extra_feat @ np.asarray(w, extra_feat.dtype) + bias,
+        )
+
+    haiku.assert_matches(
+        torch.nn.ModuleList([emb, rec, ext]), ours, haiku.Both(*map(theirs, out))
     )
-    assert haiku.max_abs_diff(f, extra_feat_af2) == 0
-    w, bias = (
-        flat[f"{scope}/extra_msa_activations//weights"],
-        flat[f"{scope}/extra_msa_activations//bias"],
-    )
-    e = ext(t["extra_msa"], t["extra_has_deletion"], t["extra_deletion_value"])
-    assert haiku.max_abs_diff(e, np.asarray(extra_feat_af2) @ w + bias) < 1e-4

@@ -17,8 +17,6 @@ bin off by one differs by 1e-2 and more.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 import torch
@@ -93,25 +91,6 @@ def batch(first_pass: bool, seed: int = 0) -> dict[str, np.ndarray]:
     )
 
 
-@contextlib.contextmanager
-def float64():
-    """jax in x64 mode, and AF2's trunk in float64: ``EmbeddingsAndEvoformer`` casts
-    its activations to ``utils.half_dtype``, float32 whenever bfloat16 is off."""
-    import jax
-    import jax.numpy as jnp
-    from alphafold.model import utils
-
-    saved = utils.half_dtype
-    utils.half_dtype = lambda gc: jnp.float64
-    jax.clear_caches()  # traces made in float32 would be reused
-    try:
-        with jax.enable_x64(True):
-            yield
-    finally:
-        utils.half_dtype = saved
-        jax.clear_caches()
-
-
 def _embed(features, keep: tuple[str, ...]):
     """DeepMind's embeddings with identity iterations and only the layers ``keep``:
     ``(msa, pair, extra)``, extra = the output of ``extra_msa_activations``."""
@@ -153,23 +132,6 @@ RUNS = {
 }
 
 
-def random_params(shapes, noise: float = 0.1) -> dict[str, np.ndarray]:
-    """float64 values for every array of ``jax.eval_shape(init)`` (flat npz layout),
-    none constant: weights N(0, 1/fan_in) + noise, layer-norm scales 1 + noise, the
-    rest noise, noise ~ N(0, 0.1^2)."""
-    rng = np.random.default_rng(0)
-    flat = {}
-    for module, arrays in sorted(shapes.items()):
-        for name, s in sorted(arrays.items()):
-            v = noise * rng.standard_normal(s.shape)
-            if name == "scale":
-                v += 1.0
-            elif name == "weights" and len(s.shape) > 1:
-                v += rng.standard_normal(s.shape) / np.sqrt(s.shape[-2])
-            flat[f"{module}//{name}"] = v
-    return flat
-
-
 @pytest.fixture(scope="module")
 def haiku_runs(haiku):
     """``(flat float64 params, outputs)`` in one float64 block: ``outputs[run]`` =
@@ -184,8 +146,9 @@ def haiku_runs(haiku):
     key = jax.random.PRNGKey(0)
     apply = jax.jit(t.apply, static_argnums=3)  # faster than op by op, even per run
     outs = {}
-    with float64():
-        params = random_params(jax.eval_shape(t.init, key, batch(False), ()))
+    with haiku.float64():
+        shapes = jax.eval_shape(t.init, key, batch(False), ())
+        params = haiku.cast(haiku.random_params(shapes), np.float64)
         for name, (first_pass, keep) in RUNS.items():
             out = apply(haiku.unflatten(params), key, batch(first_pass), keep)
             outs[name] = [np.asarray(x, np.float64) for x in out]

@@ -184,9 +184,11 @@ def test_head_matches_haiku(haiku, name, af2_class, ours, rep, shape):
     )
     head = ours()
     load_params(head, flat, scope)
-    logits = head(haiku.t32(x))
-    assert haiku.max_abs_diff(logits, out["logits"]) < 1e-4
+    logits = haiku.Both(*(o["logits"] for o in out))
+    haiku.assert_matches(head, lambda t: head(t(x)), logits)
     if name == "distogram":
-        assert haiku.max_abs_diff(distogram_bin_edges(), out["bin_edges"]) < 1e-6
+        edges = distogram_bin_edges(dtype=torch.float64)
+        assert haiku.max_abs_diff(edges, out.f64["bin_edges"]) < 1e-12
     if name == "predicted_aligned_error":
-        assert haiku.max_abs_diff(pae_bin_centers()[:-1] - 0.25, out["breaks"]) < 1e-6
+        centers = pae_bin_centers(dtype=torch.float64)
+        assert haiku.max_abs_diff(centers[:-1] - 0.25, out.f64["breaks"]) < 1e-12

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from reference.config import model_config, tiny_config
-from reference.model import AlphaFold, to_tensors
+from reference.model import FEATURE_RANKS, AlphaFold, to_tensors
 from reference.weights import load_params
 
 L, N_CLUST, N_EXTRA, PASSES = 13, 5, 7, 2
@@ -87,7 +87,7 @@ def test_forward_outputs(tiny_model):
 
 
 def test_recycling_loop_equals_passes_by_hand(tiny_model):
-    """forward = forward_pass on slice 0 from zeros, then on slice 1 from its outputs."""
+    """forward = forward_pass on slice 0 from zeros, then slice 1 from its outputs."""
     f = synthetic_features()
     with torch.no_grad():
         out = tiny_model(f, num_recycle=1)
@@ -154,15 +154,13 @@ def test_float64(tiny_model):
     assert out["final_atom_positions"].dtype == torch.float64
 
 
-# --- fidelity: DeepMind's EmbeddingsAndEvoformer (embedders, extra-MSA stack, 2 blocks) ---
+# --- fidelity: DeepMind's trunk (embedders, extra-MSA stack, 2 blocks) ---
 @pytest.mark.crosscheck
 def test_trunk_matches_haiku(haiku):
     from alphafold.model import modules
 
     cfg = haiku.model_config("model_3_ptm", num_evoformer=2, num_extra=1)
-    f = {
-        k: v[1].numpy() for k, v in synthetic_features(seed=4).items()
-    }  # pass 1's slice
+    f = {k: v[1].numpy() for k, v in synthetic_features(seed=4).items()}  # pass 1
     f["seq_mask"] = f["seq_mask"].copy()
     f["seq_mask"][-1] = 0  # a masked residue, masked everywhere
     for k in ("msa_mask", "extra_msa_mask"):
@@ -204,11 +202,15 @@ def test_trunk_matches_haiku(haiku):
         model.linear_single.weight.copy_(haiku.t32(flat[w]).T)
         model.linear_single.bias.copy_(haiku.t32(flat[b]))
     assert used | {w, b} == set(flat)  # every array of the trunk used
-    t = {k: haiku.t32(v) for k, v in batch.items()}
-    with torch.no_grad():
-        rep = model.embed_and_evoform(t, t)
-    for k in ("single", "pair", "msa_first_row", "msa"):
-        assert haiku.max_abs_diff(rep[k], out[k]) < 1e-4, k
+    keys = ("single", "pair", "msa_first_row", "msa")
+
+    def ours(t):
+        f = {k: t(v) for k, v in batch.items()}
+        rep = model.embed_and_evoform(f, f)
+        return [rep[k] for k in keys]
+
+    their = haiku.Both(*([o[k] for k in keys] for o in out))
+    haiku.assert_matches(model, ours, their)
 
 
 # --- fidelity: the whole model, 2 recycles, loaded from a params_model_*.npz ---------
@@ -228,24 +230,37 @@ def test_full_model_matches_haiku(af2_case, haiku):
     model = AlphaFold.from_params(af2_case["path"])  # sizes read from the file
     c = model.config
     assert (c.N_evoformer_block, c.N_extra_block, c.ptm) == (2, 1, True)
-    feats = to_tensors(af2_case["features"])
-    assert (feats["extra_msa_mask"][0].sum(-1) == 0).any()  # padded extra rows present
-    with torch.no_grad():
-        out = model(feats, num_recycle=NUM_RECYCLE)
+    features = af2_case["features"]
+    assert (features["extra_msa_mask"][0].sum(-1) == 0).any()  # padded extra rows
     h = af2_case["haiku"]
-    sm = h["structure_module"]
-    assert torch.equal(out["final_atom_mask"], haiku.t32(sm["final_atom_mask"]))
-    assert (
-        haiku.max_abs_diff(out["final_atom_positions"], sm["final_atom_positions"])
-        < 1e-3
-    )
-    assert haiku.max_abs_diff(out["plddt"], h["plddt"]) < 1e-3
-    assert (
-        haiku.max_abs_diff(out["predicted_aligned_error"], h["predicted_aligned_error"])
-        < 1e-3
-    )
-    assert haiku.max_abs_diff(out["ptm"], h["ptm"]) < 1e-4
-    assert haiku.max_abs_diff(out["distogram_logits"], h["distogram"]["logits"]) < 1e-3
-    rep = h["representations"]
-    for k in ("single", "pair", "msa_first_row"):
-        assert haiku.max_abs_diff(out[k], rep[k]) < 1e-3, k
+    mask = model(to_tensors(features), num_recycle=NUM_RECYCLE)["final_atom_mask"]
+    assert torch.equal(mask, haiku.t32(h.f32["structure_module"]["final_atom_mask"]))
+
+    def theirs(h):
+        rep = h["representations"]
+        return (
+            h["structure_module"]["final_atom_positions"],
+            h["plddt"],
+            h["predicted_aligned_error"],
+            h["ptm"],
+            h["distogram"]["logits"],
+            *(rep[k] for k in ("single", "pair", "msa_first_row")),
+        )
+
+    def ours(t):
+        out = model({k: t(features[k]) for k in FEATURE_RANKS}, num_recycle=NUM_RECYCLE)
+        return tuple(
+            out[k]
+            for k in (
+                "final_atom_positions",
+                "plddt",
+                "predicted_aligned_error",
+                "ptm",
+                "distogram_logits",
+                "single",
+                "pair",
+                "msa_first_row",
+            )
+        )
+
+    haiku.assert_matches(model, ours, haiku.Both(*map(theirs, h)))

@@ -33,8 +33,7 @@ def test_row_attention_matches_haiku(haiku):
     flat, out = haiku.run_haiku(fn, m, z, msa_mask)
     ours = MSARowAttentionWithPairBias(256, 128, 32, 8)
     load_params(ours, flat, "msa_row_attention_with_pair_bias")
-    t = haiku.t32
-    assert haiku.max_abs_diff(ours(t(m), t(z), t(msa_mask)), out) < 1e-4
+    haiku.assert_matches(ours, lambda t: ours(t(m), t(z), t(msa_mask)), out)
 
 
 def test_column_attention_matches_haiku(haiku):
@@ -51,7 +50,7 @@ def test_column_attention_matches_haiku(haiku):
     flat, out = haiku.run_haiku(fn, m, msa_mask)
     ours = MSAColumnAttention(256, 32, 8)
     load_params(ours, flat, "msa_column_attention")
-    assert haiku.max_abs_diff(ours(haiku.t32(m), haiku.t32(msa_mask)), out) < 1e-4
+    haiku.assert_matches(ours, lambda t: ours(t(m), t(msa_mask)), out)
 
 
 def test_column_global_attention_matches_haiku(haiku):
@@ -67,7 +66,7 @@ def test_column_global_attention_matches_haiku(haiku):
     flat, out = haiku.run_haiku(fn, m, msa_mask)
     ours = MSAColumnGlobalAttention(64, 8, 8)
     load_params(ours, flat, "msa_column_global_attention")
-    assert haiku.max_abs_diff(ours(haiku.t32(m), haiku.t32(msa_mask)), out) < 1e-4
+    haiku.assert_matches(ours, lambda t: ours(t(m), t(msa_mask)), out)
 
 
 def _small():

@@ -23,7 +23,7 @@ def test_transition_matches_haiku(haiku, name):
     flat, out = haiku.run_haiku(fn, x, mask)
     ours = MSATransition(256) if name == "msa_transition" else PairTransition(128)
     load_params(ours, flat, name)
-    assert haiku.max_abs_diff(ours(haiku.t32(x)), out) < 1e-4
+    haiku.assert_matches(ours, lambda t: ours(t(x)), out)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 3, 8, 100])
