@@ -1,6 +1,7 @@
 """Shared fixtures. Fidelity tests use the ``haiku`` fixture, which skips with the
 install command when DeepMind's model is not installed."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(Path(__file__).parent))
+
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # One worker per core: a second thread per worker (or per notebook kernel it
+    # starts) only makes the workers stall each other.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
 
 INSTALL_HINT = "DeepMind's haiku model is not installed: pip install -e '.[crosscheck]'"
 

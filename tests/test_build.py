@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -45,9 +44,7 @@ def test_check_names_stale_and_extra_files(copy, monkeypatch):
     text = a3m.read_text()
     extra = copy / "tutorials" / "student" / "leftover.py"
     try:
-        a3m.write_text(
-            text.replace("# Hint:", "# Hint (changed):", 1)
-        )  # outside a region
+        a3m.write_text(text.replace("# Hint:", "# Hint (changed):", 1))  # no region
         extra.write_text("")
         # a changed region: deletion_value computes something else
         monkeypatch.setattr(reference.features, "deletion_value", lambda d: d / 3.0)
@@ -63,8 +60,7 @@ def test_check_names_stale_and_extra_files(copy, monkeypatch):
     assert build.build(check=True, root=copy) == []
 
 
-def test_committed_files_are_fresh_and_check_is_fast():
-    start = time.perf_counter()
+def test_committed_files_are_fresh():
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "build", "--check"],
         cwd=ROOT,
@@ -72,7 +68,6 @@ def test_committed_files_are_fresh_and_check_is_fast():
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    assert time.perf_counter() - start < 45
 
 
 # --- stubs ------------------------------------------------------------------------------

@@ -122,7 +122,8 @@ def test_ipa_matches_haiku(haiku):
     flat, out = haiku.run_haiku(fn, s, z, mask, quat, trans)
     ours = _ipa()
     load_params(ours, flat, "invariant_point_attention")
-    t = haiku.t32
-    r = Rigid(quat_to_rot(t(quat)), t(trans))
-    got = ours(t(s), t(z), r, t(mask))
-    assert haiku.max_abs_diff(got, out) < 1e-4
+    haiku.assert_matches(
+        ours,
+        lambda t: ours(t(s), t(z), Rigid(quat_to_rot(t(quat)), t(trans)), t(mask)),
+        out,
+    )

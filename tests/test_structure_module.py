@@ -172,10 +172,15 @@ def test_backbone_update_matches_haiku(haiku):
     flat, out = haiku.run_haiku(fn, s, quat, trans)
     ours = BackboneUpdate(C_S)
     load_params(ours, flat, "")
-    t = haiku.t32
-    new = Rigid(quat_to_rot(t(quat)), t(trans)).compose(ours(t(s)))
-    assert haiku.max_abs_diff(new.rot, quat_to_rot(t(out[:, :4]))) < 1e-5
-    assert haiku.max_abs_diff(new.trans, out[:, 4:]) < 1e-4
+
+    def composed(t):
+        new = Rigid(quat_to_rot(t(quat)), t(trans)).compose(ours(t(s)))
+        return new.rot, new.trans
+
+    def theirs(affine):  # AF2's (quaternion, translation) as (rotation, translation)
+        return quat_to_rot(torch.from_numpy(affine[:, :4])), affine[:, 4:]
+
+    haiku.assert_matches(ours, composed, haiku.Both(*map(theirs, out)))
 
 
 def test_angle_resnet_matches_haiku(haiku):
@@ -191,12 +196,10 @@ def test_angle_resnet_matches_haiku(haiku):
         out = folding.MultiRigidSidechain(c.sidechain, gc)(affine, [s, s0], aatype)
         return out["unnormalized_angles_sin_cos"], out["angles_sin_cos"]
 
-    flat, (raw, alpha) = haiku.run_haiku(fn, s, s0, aatype)
+    flat, out = haiku.run_haiku(fn, s, s0, aatype)
     ours = AngleResnet(C_S, C_RES)
     load_params(ours, flat, "rigid_sidechain")
-    got_raw, got_alpha = ours(haiku.t32(s), haiku.t32(s0))
-    assert haiku.max_abs_diff(got_raw, raw) < 1e-4
-    assert haiku.max_abs_diff(got_alpha, alpha) < 1e-5
+    haiku.assert_matches(ours, lambda t: ours(t(s), t(s0)), out)
 
 
 def test_structure_module_matches_haiku(haiku):
@@ -231,16 +234,24 @@ def test_structure_module_matches_haiku(haiku):
     assert all(k.startswith("structure_module/") for k in flat)
     ours = StructureModule(**SIZES)
     load_params(ours, flat, "structure_module")
-    t = haiku.t32
-    got = ours(t(s), t(z), t(aatype), t(batch["seq_mask"]))
+    keys = (
+        "single",
+        "angles",
+        "unnormalized_angles",
+        "final_atom14_positions",
+        "final_atom_positions",
+    )
 
-    traj = t(theirs["traj"])
-    d = haiku.max_abs_diff
-    assert d(got["frames"][..., :3, :3], quat_to_rot(traj[..., :4])) < 1e-4
-    assert d(got["frames"][..., :3, 3], traj[..., 4:]) < 1e-3  # Å
-    for key in ("single", "angles", "unnormalized_angles"):
-        assert d(got[key], theirs[key]) < 1e-4, key
-    for key in ("final_atom14_positions", "final_atom_positions"):
-        assert d(got[key], theirs[key]) < 1e-3, key  # Å
+    def run(t):
+        out = ours(t(s), t(z), t(aatype), t(batch["seq_mask"]))
+        frames = out["frames"]
+        return frames[..., :3, :3], frames[..., :3, 3], *(out[k] for k in keys)
+
+    def pick(out):  # AF2's trajectory holds (quaternion, translation in Å)
+        traj = torch.from_numpy(out["traj"])
+        return quat_to_rot(traj[..., :4]), traj[..., 4:], *(out[k] for k in keys)
+
+    haiku.assert_matches(ours, run, haiku.Both(*map(pick, theirs)))
+    got = ours.float()(*map(haiku.t32, (s, z, aatype, batch["seq_mask"])))
     for key in ("final_atom14_mask", "final_atom_mask"):
-        assert d(got[key], theirs[key]) == 0, key
+        assert haiku.max_abs_diff(got[key], theirs.f32[key]) == 0, key
