@@ -72,9 +72,15 @@ def test_committed_files_are_fresh():
 
 # --- stubs ------------------------------------------------------------------------------
 def test_regions_become_not_implemented_at_their_indentation():
-    text = "def f(x):\n    # hint\n    ### BEGIN SOLUTION\n    y = x\n    ### END SOLUTION\n    return y\n"
+    text = (
+        "def f(x):\n    # hint\n"
+        "    ### BEGIN SOLUTION\n    y = x\n    ### END SOLUTION\n"
+        "    return y\n"
+    )
     assert strip_regions(text, "f.py") == (
-        "def f(x):\n    # hint\n    # YOUR CODE HERE\n    raise NotImplementedError()\n    return y\n"
+        "def f(x):\n    # hint\n"
+        "    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+        "    return y\n"
     )
 
 
@@ -93,7 +99,8 @@ def test_malformed_regions_are_errors_naming_the_line(text, error):
 
 def test_imports_become_relative_and_needed_modules_are_reexported(tmp_path):
     (tmp_path / "a.py").write_text(
-        "from reference.b import g\nimport reference.c as c\n\ndef f():\n    ### BEGIN SOLUTION\n    pass\n    ### END SOLUTION\n"
+        "from reference.b import g\nimport reference.c as c\n\n"
+        "def f():\n    ### BEGIN SOLUTION\n    pass\n    ### END SOLUTION\n"
     )
     (tmp_path / "b.py").write_text("def g(): pass\n")
     (tmp_path / "c.py").write_text("")

@@ -388,7 +388,7 @@ class Shift:
     def __init__(self, t: torch.Tensor):
         self.t = t
 
-    def then(self, other: "Shift") -> "Shift":
+    def then(self, other: Shift) -> Shift:
         return Shift(self.t + other.t)
 
 

@@ -3,10 +3,11 @@
 It imports torch, the checker and the lesson's reference once, holds every case's
 expected output in memory (``check.freeze``: the hidden ones computed on this machine,
 never shipped, once for the whole class) and checks the reference itself on every
-case, visible and hidden, which shows that a correct answer passes here. It then records the namespaces and the files that the
-student's code must not change (``sandbox.py``) and grades every submission in a child
-forked from that state: a fresh copy of the interpreter per submission, into which the
-student's modules are imported only now.
+case, visible and hidden, which shows that a correct answer passes here. It then
+records the namespaces and the files that the student's code must not change
+(``sandbox.py``) and grades every submission in a child forked from that state: a
+fresh copy of the interpreter per submission, into which the student's modules are
+imported only now.
 
 The parent stays single-threaded (torch on one thread, so forking is safe), keeps
 ``jobs`` children busy, keeps the beginning and the end of what each submission prints,
