@@ -10,6 +10,7 @@ Import this module only after ``pytest.importorskip`` (see ``conftest.haiku``).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import haiku as hk
@@ -49,11 +50,11 @@ def flatten(params: hk.Params) -> dict[str, np.ndarray]:
 
 
 def add_noise(
-    flat: dict[str, np.ndarray], seed: int, scale: float = 0.1
+    flat: dict[str, np.ndarray], seed: int, scale: float = 0.1, dtype=np.float32
 ) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return {
-        k: (v + scale * rng.standard_normal(v.shape)).astype(np.float32)
+        k: (v + scale * rng.standard_normal(v.shape)).astype(dtype)
         for k, v in sorted(flat.items())
     }
 
@@ -66,14 +67,15 @@ def unflatten(flat: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     return nested
 
 
-def run_haiku(fn, *args, seed: int = 0, noise: float = 0.1):
+def run_haiku(fn, *args, seed: int = 0, noise: float = 0.1, dtype=np.float32):
     """Initialise ``fn`` (a function building and calling haiku modules), add noise to
-    every array, apply it to ``args``; return (flat params, output as numpy)."""
+    every array, apply it to ``args``; return (flat params, output as numpy).
+    Inputs and parameters are ``dtype`` (``np.float64`` needs ``x64()`` around)."""
     t = hk.transform(fn)
     args = tuple(
         jax.tree_util.tree_map(
             lambda x: (
-                np.asarray(x, np.float32)
+                np.asarray(x, dtype)
                 if np.asarray(x).dtype.kind == "f"
                 else np.asarray(x)
             ),
@@ -82,7 +84,7 @@ def run_haiku(fn, *args, seed: int = 0, noise: float = 0.1):
         for a in args
     )
     params = t.init(jax.random.PRNGKey(seed), *args)
-    flat = add_noise(flatten(params), seed, noise)
+    flat = add_noise(flatten(params), seed, noise, dtype)
     out = t.apply(unflatten(flat), jax.random.PRNGKey(seed), *args)
     return flat, jax.tree_util.tree_map(np.asarray, out)
 
@@ -100,4 +102,24 @@ def max_abs_diff(ours: torch.Tensor, theirs) -> float:
         (ours.detach().double() - torch.from_numpy(np.asarray(theirs, np.float64)))
         .abs()
         .max()
+    )
+
+
+@contextlib.contextmanager
+def x64():
+    """jax in float64 inside this block only (traces made under the other setting are
+    dropped on the way in and out)."""
+    jax.clear_caches()
+    try:
+        with jax.enable_x64(True):
+            yield
+    finally:
+        jax.clear_caches()
+
+
+def t64(x) -> torch.Tensor:
+    """A numpy/jax array as a float64 (or integer) torch tensor."""
+    a = np.asarray(x)
+    return torch.from_numpy(
+        a.astype(np.float64) if a.dtype.kind == "f" else a.astype(np.int64)
     )
