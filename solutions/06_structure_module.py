@@ -36,8 +36,6 @@
 # (lesson 5); `Rigid.compose(other)` applies `other` first.
 
 # %%
-import math
-
 import matplotlib.pyplot as plt
 import student.ipa
 import student.structure_module
@@ -392,7 +390,7 @@ plt.show()
 # %%
 sizes = {"scalar": [], "pair": [], "point": []}
 with torch.no_grad():
-    for s_l, z_l, T_l, mask_l in ipa_inputs:
+    for s_l, z_l, T_l, _ in ipa_inputs:
         q, k, _ = ipa._scalar_qkv(s_l)
         q_pts, k_pts, _ = ipa._points(s_l, T_l)
         for name, term in zip(sizes, ipa._logits(q, k, q_pts, k_pts, z_l)):

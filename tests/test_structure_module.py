@@ -139,7 +139,7 @@ def test_structure_module_batch_dims():
         torch.testing.assert_close(out[key][1, 0], one[key])
 
 
-# --- tier 2: DeepMind's haiku modules ---------------------------------------------------
+# --- tier 2: DeepMind's haiku modules -------------------------------------------------
 # Measured max |ours - haiku| (haiku in float64; ours in float64 or float32, the same
 # parameters and inputs), and the bounds: about 100 times the float64 figures
 # (rounding alike on both sides), about 10 times the float32 ones (float32 rounding,
