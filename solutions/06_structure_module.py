@@ -248,17 +248,29 @@ check.exercise("structure_module.AngleResnet", student.structure_module.AngleRes
 # %% [markdown]
 # ## 4. Eight layers, one set of weights (SI Alg. 20)
 #
-# One layer (SI Alg. 20, lines 6–14, `StructureModule._layer`):
+# The algorithm, as the code runs it at inference (no dropout; the SI's auxiliary
+# losses and the side-chain bookkeeping left out):
 #
-# 1. $s_i \mathrel{+}= \text{IPA}(s, z, T)$, then LayerNorm;
-# 2. the transition;
-# 3. $T_i \leftarrow T_i \circ \text{BackboneUpdate}(s_i)$;
-# 4. the angles from the angle ResNet.
+# ```
+# def StructureModule(s, z, aatype):                                  # SI Alg. 20
+#     s_initial = LayerNorm(s);  z = LayerNorm(z)                     # lines 1-2
+#     s = Linear(s_initial)                                           # line 3
+#     T_i = (I, 0) for every residue                 # line 4: the black hole
+#     for l in 1..N_layer:                            # line 5: shared weights
+#         s = LayerNorm(s + IPA(s, z, T))                             # lines 6-7
+#         s = Transition(s)                                           # lines 8-9
+#         T_i = T_i ∘ BackboneUpdate(s_i)                             # line 10
+#         α = AngleResnet(s, s_initial)                               # lines 11-14
+#         keep T (translations × 10: Å) and α of this layer
+#         T = (stop_gradient(R), t)                                   # line 20
+#     atoms = computeAllAtomCoordinates(T of the last layer in Å, α)  # SI Alg. 24
+# ```
 #
-# The module (`StructureModule.forward`) layer-normalises $s$ (this is
-# $s^\text{initial}$) and $z$, projects $s^\text{initial}$ by a Linear, sets every
-# frame to the identity and applies the **same** layer `N_layer` = 8 times. Three
-# details:
+# One layer is `StructureModule._layer` (lines 6–14); `StructureModule.forward` does
+# the rest. All residues start at one point with the identity rotation: AF2's
+# **black-hole initialisation**. Nothing there breaks the symmetry between residues
+# but $s_i$ itself: the first IPA sees every residue at the same place and can only
+# tell them apart by what the trunk says about them. Three details:
 #
 # - **Units.** Inside the module the translations are in nanometres: AF2 multiplies
 #   them by `position_scale` = 10 for the frames it returns and for the atoms, in Å.
@@ -324,30 +336,38 @@ hook.remove()
 ca = out["frames"][..., :3, 3]  # [8, N_res, 3] Å
 print({k: tuple(v.shape) for k, v in out.items()})
 
+
 # %%
-fig, axes = plt.subplots(2, 4, figsize=(12, 6.2), sharex=True, sharey=True)
-xy = ca - ca[-1].mean(0)  # centred on the final fold
-top = torch.linalg.svd(xy[-1], full_matrices=False).Vh[:2]  # the final fold's plane
-for layer, ax in enumerate(axes.flat):
-    p = xy[layer] @ top.T
+def plane(x: torch.Tensor) -> torch.Tensor:
+    """[N, 3] points -> [N, 2]: centred, on the plane of their two largest spreads."""
+    x = x - x.mean(0)
+    return x @ torch.linalg.svd(x, full_matrices=False).Vh[:2].T
+
+
+true_ca = torch.as_tensor(chain["atom37_positions"][:, 1])  # Cα is atom37 slot 1
+panels = [(f"after layer {i + 1}", ca[i]) for i in range(len(ca))]
+panels.append(("3A4R, the real chain", true_ca))
+fig, axes = plt.subplots(3, 3, figsize=(10, 10), sharex=True, sharey=True)
+for ax, (title, x) in zip(axes.flat, panels):
+    p = plane(x)
     ax.plot(p[:, 0], p[:, 1], "-", color="0.75", lw=0.8)
     ax.scatter(p[:, 0], p[:, 1], c=range(N_res), cmap="rainbow", s=9)
-    radius = float(ca[layer].std(0).norm())
-    ax.set(title=f"after layer {layer + 1}: Rg {radius:.1f} Å", aspect="equal")
-for ax in axes[1]:
+    radius = float(x.std(0).norm())  # radius of gyration
+    ax.set(title=f"{title}: Rg {radius:.1f} Å", aspect="equal")
+for ax in axes[-1]:
     ax.set_xlabel("Å")
 for ax in axes[:, 0]:
     ax.set_ylabel("Å")
-fig.suptitle("Cα trace after each layer (random weights, N- to C-terminus: rainbow)")
+fig.suptitle("Cα positions after each layer (random weights; N to C: rainbow)")
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
 # Before layer 1 every Cα sits at the origin (radius of gyration 0). Each layer moves
 # every residue in its own frame, and the cloud spreads, by a few Å per layer: a gas,
-# not yet a chain. With random $s$ and random weights nothing ties neighbours in
-# sequence together (consecutive Cα atoms are not 3.8 Å apart), and the gas expands
-# instead of condensing. The trained model (lesson 7) starts from the same black hole
+# not yet a chain. The real chain of 3A4R (last panel) is compact, with consecutive
+# Cα atoms 3.8 Å apart. With random $s$ and random weights nothing ties neighbours in
+# sequence together, and the gas expands instead of condensing. The trained model (lesson 7) starts from the same black hole
 # and ends, after the same eight layers, in a compact chain; the losses of lesson 8
 # are what teach that.
 #
