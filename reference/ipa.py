@@ -131,9 +131,9 @@ class InvariantPointAttention(nn.Module):
         Returns (scalar, pair, point), each [*, N_head, N_res, N_res]; their sum is
         the logits.
         """
-        # SI Alg. 22, lines 4-5: each of the three terms has unit variance at
-        # initialisation; w_L = sqrt(1/3) keeps their sum at unit variance, and
-        # w_C = sqrt(2 / (9 N_query_points)) does so for the point term alone.
+        # SI Alg. 22, lines 5-6: w_C = sqrt(2 / (9 N_query_points)) gives the point
+        # term unit variance at initialisation, like the other two; w_L = sqrt(1/3)
+        # keeps the sum of the three at unit variance.
         ### BEGIN SOLUTION
         w_L = math.sqrt(1 / 3)
         w_C = math.sqrt(2 / (9 * self.N_query_points))
@@ -145,7 +145,7 @@ class InvariantPointAttention(nn.Module):
         scalar = torch.einsum("...ihc,...jhc->...hij", w_L * self.c**-0.5 * q, k)
         ### END SOLUTION
 
-        # SI Alg. 22, line 7, pair term: w_L * b_ij, with b = linear_b(z) per head.
+        # SI Alg. 22, lines 4 and 7, pair term: w_L * b_ij, b = linear_b(z) per head.
         # Hint: linear_b(z) is [*, N_res, N_res, N_head]: move the heads before i, j.
         ### BEGIN SOLUTION
         pair = w_L * self.linear_b(z).movedim(-1, -3)
@@ -153,8 +153,9 @@ class InvariantPointAttention(nn.Module):
 
         # SI Alg. 22, line 7, point term:
         # - w_L * gamma^h * w_C / 2 * sum_p |T_i ∘ q_hip - T_j ∘ k_hjp|^2,
-        # gamma^h = softplus(head_weights).
-        # Hint: broadcast q_pts [*, N_res, 1, ...] against k_pts [*, 1, N_res, ...];
+        # gamma^h = softplus(head_weights); point holds the minus sign.
+        # Hint: q_pts and k_pts are already global (T_i ∘ q, from _points). Broadcast
+        # q_pts [*, N_res, 1, ...] against k_pts [*, 1, N_res, ...];
         # d2 (the sum over points and coordinates): [*, N_res, N_res, N_head].
         ### BEGIN SOLUTION
         diff = q_pts[..., :, None, :, :, :] - k_pts[..., None, :, :, :, :]

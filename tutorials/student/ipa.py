@@ -122,9 +122,9 @@ class InvariantPointAttention(nn.Module):
         Returns (scalar, pair, point), each [*, N_head, N_res, N_res]; their sum is
         the logits.
         """
-        # SI Alg. 22, lines 4-5: each of the three terms has unit variance at
-        # initialisation; w_L = sqrt(1/3) keeps their sum at unit variance, and
-        # w_C = sqrt(2 / (9 N_query_points)) does so for the point term alone.
+        # SI Alg. 22, lines 5-6: w_C = sqrt(2 / (9 N_query_points)) gives the point
+        # term unit variance at initialisation, like the other two; w_L = sqrt(1/3)
+        # keeps the sum of the three at unit variance.
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -133,15 +133,16 @@ class InvariantPointAttention(nn.Module):
         # YOUR CODE HERE
         raise NotImplementedError()
 
-        # SI Alg. 22, line 7, pair term: w_L * b_ij, with b = linear_b(z) per head.
+        # SI Alg. 22, lines 4 and 7, pair term: w_L * b_ij, b = linear_b(z) per head.
         # Hint: linear_b(z) is [*, N_res, N_res, N_head]: move the heads before i, j.
         # YOUR CODE HERE
         raise NotImplementedError()
 
         # SI Alg. 22, line 7, point term:
         # - w_L * gamma^h * w_C / 2 * sum_p |T_i ∘ q_hip - T_j ∘ k_hjp|^2,
-        # gamma^h = softplus(head_weights).
-        # Hint: broadcast q_pts [*, N_res, 1, ...] against k_pts [*, 1, N_res, ...];
+        # gamma^h = softplus(head_weights); point holds the minus sign.
+        # Hint: q_pts and k_pts are already global (T_i ∘ q, from _points). Broadcast
+        # q_pts [*, N_res, 1, ...] against k_pts [*, 1, N_res, ...];
         # d2 (the sum over points and coordinates): [*, N_res, N_res, N_head].
         # YOUR CODE HERE
         raise NotImplementedError()
