@@ -459,6 +459,10 @@ def _checked(ex: Exercise, case: Case, hidden: bool) -> str:
         )
         method = f".{ex.method}" if ex.method else ""
         call = f"{ex.obj_name}({init}){method}({', '.join(shown)})"
+        if case.call:  # a property of the module, not one call of the method
+            call = f"{case.call.__name__}({ex.obj_name}({init}), {', '.join(shown)})"
+    elif case.call:
+        call = f"{case.call.__name__}({ex.attr}, {', '.join(shown)})"
     return f"case {case.label!r}, {call}\n   "
 
 

@@ -540,3 +540,6 @@ def test_a_property_case_checks_what_its_call_computes_from_the_answer(monkeypat
     assert check.run("centre.Centre", NotCentred, hidden=True).passed
     wrong = check.run("centre.Centre", Wrong, hidden=True)
     assert not wrong.passed and "invariant under a shift" in wrong.message
+    assert (
+        "shift_changes(Centre(), <[5, 4] float64>, <[5, 1] float64>)" in wrong.message
+    )
