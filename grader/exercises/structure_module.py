@@ -13,15 +13,17 @@ from ..cases import Case, Exercise, edits
 from ..inputs import Draw
 from .geometry import rigids
 
-# No size is 2 (sin, cos), 3 (xyz), 4 (4x4), 6 (the update), 7 (torsions), 8 (groups),
-# 14 or 37 (atoms).
+# No size is 3 (xyz), and none of B, N_res, N_layer, c_s is 2 (sin, cos), 4 (4x4),
+# 6 (the update), 7 (torsions), 8 (groups), 14 or 37 (atoms): the axes of the
+# outputs. IPA's heads and points, inside a layer, are small so that the module's
+# check stays fast.
 SMALL = dict(B=5, N_res=9, c_s=11, c=13)
 SMALL_HIDDEN = dict(B=1, N_res=10, c_s=12, c=9)
 SIZES = dict(
-    B=5, N_res=9, N_layer=10, c_s=11, c_z=13, c=12, N_head=15, P_q=16, P_v=17, c_r=18
+    B=5, N_res=9, N_layer=10, c_s=11, c_z=6, c=4, N_head=2, P_q=7, P_v=8, c_r=12
 )
 HIDDEN = dict(
-    B=9, N_res=10, N_layer=5, c_s=13, c_z=11, c=15, N_head=12, P_q=17, P_v=16, c_r=19
+    B=9, N_res=10, N_layer=5, c_s=12, c_z=7, c=6, N_head=2, P_q=4, P_v=8, c_r=11
 )
 MODULE = dict(
     c_s="c_s",
