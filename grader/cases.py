@@ -39,11 +39,17 @@ Build = Callable[[Any], tuple[tuple, dict]]
 @dataclass(frozen=True)
 class Case:
     """One call: ``build(d)`` returns ``(args, kwargs)``; ``init`` (class exercises)
-    overrides entries of the exercise's constructor arguments."""
+    overrides entries of the exercise's constructor arguments.
+
+    ``call`` makes the case a property check: ``call(answer, *args, **kwargs)``
+    computes the checked output from the answer (the module of a class exercise,
+    the function otherwise), e.g. the change of a module's output when every input
+    frame moves by one rigid motion, which must be zero."""
 
     label: str
     build: Build
     init: dict = field(default_factory=dict)
+    call: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,7 @@ def _call(ex: Exercise, fn, case: Case, hidden: bool, expected_params=None):
     with torch.set_grad_enabled(bool(d.gradients)):  # only for gradient checks
         if not ex.is_class:  # a function, or a method called on given objects
             target = getattr(fn, ex.method) if ex.method else fn
-            out, params = target(*args, **kwargs), None
+            answer, params = fn, None
         else:
             module = fn(**ex.constructor_args(case, d.sizes))
             params = {n: list(p.shape) for n, p in module.named_parameters()}
@@ -236,7 +236,10 @@ def _call(ex: Exercise, fn, case: Case, hidden: bool, expected_params=None):
             module = module.to(torch.float64).eval()
             init_parameters(module, seed_of(d.key, "parameters"))
             target = getattr(module, ex.method) if ex.method else module
-            out = target(*args, **kwargs)
+            answer = module
+        out = (
+            case.call(answer, *args, **kwargs) if case.call else target(*args, **kwargs)
+        )
     changed = _changed(before, (args, kwargs))
     if changed is not None:
         raise _InputChanged(_argument_name(target, args, kwargs, changed))
@@ -456,6 +459,10 @@ def _checked(ex: Exercise, case: Case, hidden: bool) -> str:
         )
         method = f".{ex.method}" if ex.method else ""
         call = f"{ex.obj_name}({init}){method}({', '.join(shown)})"
+        if case.call:  # a property of the module, not one call of the method
+            call = f"{case.call.__name__}({ex.obj_name}({init}), {', '.join(shown)})"
+    elif case.call:
+        call = f"{case.call.__name__}({ex.attr}, {', '.join(shown)})"
     return f"case {case.label!r}, {call}\n   "
 
 

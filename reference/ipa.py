@@ -75,7 +75,8 @@ class InvariantPointAttention(nn.Module):
         """
         q, k, v = self._scalar_qkv(s)
         q_pts, k_pts, v_pts = self._points(s, r)
-        a = self._attention(q, k, q_pts, k_pts, z, seq_mask)
+        logits = sum(self._logits(q, k, q_pts, k_pts, z))
+        a = self._attention(logits, seq_mask)
         return self._output(a, v, v_pts, z, r)
 
     def _scalar_qkv(self, s: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -117,44 +118,60 @@ class InvariantPointAttention(nn.Module):
         k_pts, v_pts = kv_pts.split([P_q, P_v], dim=-2)
         return q_pts, k_pts, v_pts
 
-    def _attention(
+    def _logits(
         self,
         q: torch.Tensor,
         k: torch.Tensor,
         q_pts: torch.Tensor,
         k_pts: torch.Tensor,
         z: torch.Tensor,
-        seq_mask: torch.Tensor,
-    ) -> torch.Tensor:
-        """SI Alg. 22, lines 4-7: the attention weights a, [*, N_head, N_res, N_res]."""
-        # SI Alg. 22, lines 4-5: w_L = sqrt(1/3), w_C = sqrt(2 / (9 N_query_points)).
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """SI Alg. 22, line 7: the three terms of the attention logits.
+
+        Returns (scalar, pair, point), each [*, N_head, N_res, N_res]; their sum is
+        the logits.
+        """
+        # SI Alg. 22, lines 5-6: w_C = sqrt(2 / (9 N_query_points)) gives the point
+        # term unit variance at initialisation, like the other two; w_L = sqrt(1/3)
+        # keeps the sum of the three at unit variance.
+        ### BEGIN SOLUTION
         w_L = math.sqrt(1 / 3)
         w_C = math.sqrt(2 / (9 * self.N_query_points))
-
-        # SI Alg. 22, line 7, scalar term: w_L / sqrt(c) * q_i · k_j.
-        # [*, N_head, N_res, N_res]
-        ### BEGIN SOLUTION
-        logits = torch.einsum("...ihc,...jhc->...hij", w_L * self.c**-0.5 * q, k)
         ### END SOLUTION
 
-        # SI Alg. 22, line 7, pair term: + w_L * b_ij, with b = linear_b(z) per head.
+        # SI Alg. 22, line 7, scalar term: w_L / sqrt(c) * q_i · k_j.
+        # scalar: [*, N_head, N_res, N_res]
+        ### BEGIN SOLUTION
+        scalar = torch.einsum("...ihc,...jhc->...hij", w_L * self.c**-0.5 * q, k)
+        ### END SOLUTION
+
+        # SI Alg. 22, lines 4 and 7, pair term: w_L * b_ij, b = linear_b(z) per head.
         # Hint: linear_b(z) is [*, N_res, N_res, N_head]: move the heads before i, j.
         ### BEGIN SOLUTION
-        logits = logits + w_L * self.linear_b(z).movedim(-1, -3)
+        pair = w_L * self.linear_b(z).movedim(-1, -3)
         ### END SOLUTION
 
         # SI Alg. 22, line 7, point term:
         # - w_L * gamma^h * w_C / 2 * sum_p |T_i ∘ q_hip - T_j ∘ k_hjp|^2,
-        # gamma^h = softplus(head_weights).
-        # Hint: broadcast q_pts [*, N_res, 1, ...] against k_pts [*, 1, N_res, ...];
+        # gamma^h = softplus(head_weights); point holds the minus sign.
+        # Hint: q_pts and k_pts are already global (T_i ∘ q, from _points). Broadcast
+        # q_pts [*, N_res, 1, ...] against k_pts [*, 1, N_res, ...];
         # d2 (the sum over points and coordinates): [*, N_res, N_res, N_head].
         ### BEGIN SOLUTION
         diff = q_pts[..., :, None, :, :, :] - k_pts[..., None, :, :, :, :]
         d2 = diff.square().sum((-1, -2))
         gamma = nn.functional.softplus(self.head_weights)
-        logits = logits - (w_L * w_C / 2) * gamma[:, None, None] * d2.movedim(-1, -3)
+        point = -(w_L * w_C / 2) * gamma[:, None, None] * d2.movedim(-1, -3)
         ### END SOLUTION
+        return scalar, pair, point
 
+    def _attention(self, logits: torch.Tensor, seq_mask: torch.Tensor) -> torch.Tensor:
+        """SI Alg. 22, line 7: the attention weights a, [*, N_head, N_res, N_res].
+
+        Args:
+            logits: [*, N_head, N_res, N_res] the sum of the three logit terms.
+            seq_mask: [*, N_res] 1 = real residue.
+        """
         # Differs from SI: pairs with a padded residue get -1e5 added to their logits,
         # as the released AF2 code does (the SI does not mention masking here).
         # a: [*, N_head, N_res, N_res], softmax over j

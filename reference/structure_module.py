@@ -251,25 +251,32 @@ class StructureModule(nn.Module):
         s = self.linear_in(s_initial)
         ### END SOLUTION
 
-        # SI Alg. 20, line 4: every frame starts as the identity.
+        # SI Alg. 20, line 4: every frame starts as the identity ("black hole").
         r = Rigid.identity(s.shape[:-1], dtype=s.dtype, device=s.device)
-        frames, angles, unnormalized_angles = [], [], []
-        # SI Alg. 20, line 5: the same layer N_layer times.
+
+        # SI Alg. 20, line 5: the same layer N_layer times. Each layer's frames are
+        # kept in Å (r is in units of position_scale Å); between layers the rotations
+        # get no gradient (SI Alg. 20, line 20), after the layer's frames are kept, so
+        # that the layer's outputs still pass their gradient to its rotations.
+        # Hint: Rigid.scale_translation and Rigid.stop_rot_gradient.
+        # frames: N_layer Rigids [*, N_res]; alphas: N_layer pairs (unnormalised, unit)
+        frames, alphas = [], []
+        ### BEGIN SOLUTION
         for _ in range(self.N_layer):
             s, r, alpha_unnormalized, alpha = self._layer(s, s_initial, z, r, seq_mask)
-            frames.append(r.scale_translation(self.position_scale).to_tensor_4x4())
-            angles.append(alpha)
-            unnormalized_angles.append(alpha_unnormalized)
-            # SI Alg. 20, line 20: no gradient through the rotations to the next layer.
+            frames.append(r.scale_translation(self.position_scale))
+            alphas.append((alpha_unnormalized, alpha))
             r = r.stop_rot_gradient()
+        ### END SOLUTION
 
         out = {
-            "frames": torch.stack(frames),
-            "angles": torch.stack(angles),
-            "unnormalized_angles": torch.stack(unnormalized_angles),
+            "frames": torch.stack([f.to_tensor_4x4() for f in frames]),
+            "angles": torch.stack([alpha for _, alpha in alphas]),
+            "unnormalized_angles": torch.stack([raw for raw, _ in alphas]),
             "single": s,
         }
-        out.update(self._atoms(r, alpha, aatype))
+        # SI Alg. 20, line 15: the atoms of the last layer, from its frames in Å.
+        out.update(self._atoms(frames[-1], alphas[-1][1], aatype))
         return out
 
     def _layer(
@@ -307,17 +314,20 @@ class StructureModule(nn.Module):
         return s, r, alpha_unnormalized, alpha
 
     def _atoms(self, r: Rigid, alpha: torch.Tensor, aatype: torch.Tensor) -> dict:
-        """SI Alg. 20, line 15 for the last layer: atom14 and atom37 positions in Å.
+        """SI Alg. 20, line 15: atom14 and atom37 positions from frames in Å.
+
+        Args:
+            r: Rigid of shape [*, N_res], the backbone frames in Å.
+            alpha: [*, N_res, 7, 2] unit (sin, cos) of the torsion angles.
+            aatype: [*, N_res] residue types.
 
         AF2 builds the atoms in every layer but returns only the last layer's.
         """
-        # SI Alg. 24: frames in Å, then the 8 rigid-group frames, then the atoms.
-        # Hint: Rigid.scale_translation, all_atom.torsion_angles_to_frames and
-        # all_atom.frames_to_atom14_pos. atom14: [*, N_res, 14, 3]
+        # SI Alg. 24: the 8 rigid-group frames, then the atoms (lesson 5).
+        # Hint: all_atom.torsion_angles_to_frames and all_atom.frames_to_atom14_pos.
+        # atom14: [*, N_res, 14, 3]
         ### BEGIN SOLUTION
-        group_frames = all_atom.torsion_angles_to_frames(
-            r.scale_translation(self.position_scale), alpha, aatype
-        )
+        group_frames = all_atom.torsion_angles_to_frames(r, alpha, aatype)
         atom14 = all_atom.frames_to_atom14_pos(group_frames, aatype)
         ### END SOLUTION
         masks = all_atom.make_atom14_masks(aatype)

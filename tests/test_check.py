@@ -488,3 +488,58 @@ def test_a_gradient_input_makes_the_gradient_part_of_the_checked_output(monkeypa
     result = check.run("loss.mean_square", detached, hidden=True)
     assert "output[1]['x']: 5 of 5 values differ" in result.message
     assert torch.is_grad_enabled()  # the check leaves autograd as it found it
+
+
+def test_a_property_case_checks_what_its_call_computes_from_the_answer(monkeypatch):
+    """``Case.call``: the checked output is computed from the answer (here: the change
+    of the output when the input is shifted, zero for a module that centres)."""
+
+    class Centre(nn.Module):
+        def forward(self, x):
+            return x - x.mean(-1, keepdim=True)
+
+    class _CentreExercise(Exercise):
+        def reference(self):
+            return Centre
+
+    def shift_changes(module, x, t):
+        return module(x + t) - module(x)
+
+    row = _CentreExercise(
+        "centre.Centre",
+        lesson=99,
+        points=1,
+        sizes=dict(N=5, c=4),
+        init={},
+        cases=[
+            Case(
+                "invariant under a shift",
+                lambda d: ((d.randn("x", "N", "c"), d.randn("t", "N", 1)), {}),
+                call=shift_changes,
+            )
+        ],
+    )
+    monkeypatch.setitem(
+        exercises.modules(), "centre", types.SimpleNamespace(EXERCISES=[row])
+    )
+
+    class Scaled(Centre):  # right up to a scale: still invariant
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    class NotCentred(Centre):
+        def forward(self, x):
+            return x - x[..., :1]  # invariant too: passes the property
+
+    class Wrong(Centre):
+        def forward(self, x):
+            return x - x.mean()
+
+    assert check.run("centre.Centre", Centre, hidden=True).passed
+    assert check.run("centre.Centre", Scaled, hidden=True).passed
+    assert check.run("centre.Centre", NotCentred, hidden=True).passed
+    wrong = check.run("centre.Centre", Wrong, hidden=True)
+    assert not wrong.passed and "invariant under a shift" in wrong.message
+    assert (
+        "shift_changes(Centre(), <[5, 4] float64>, <[5, 1] float64>)" in wrong.message
+    )

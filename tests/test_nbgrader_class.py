@@ -79,9 +79,9 @@ def {name}(*args, **kwargs):
 """
 SUBCLASS = """
 class {name}({name}):
-    def forward(self, *args, **kwargs):
+    def {method}(self, *args, **kwargs):
         {pre}
-        return _tree(super().forward(*args, **kwargs), _post)
+        return _tree(super().{method}(*args, **kwargs), _post)
 """
 POSTS = {
     "same": "lambda t: t",
@@ -137,15 +137,17 @@ class Lesson:
 def changed(name: str, pre: str, post: str):
     """The reference object of ``name`` changed as a student module would be."""
     ex = exercises.get(name)
-    space = {ex.attr: ex.reference()}
+    space = {ex.obj_name: ex.reference()}
     exec(HELPERS + f"_post = {POSTS[post]}\n" + _wrapper(name, pre), space)
-    return space[ex.attr]
+    return space[ex.obj_name]
 
 
 def _wrapper(name: str, pre: str) -> str:
     ex = exercises.get(name)
     template = SUBCLASS if isinstance(ex.reference(), type) else FUNCTION
-    return template.format(name=ex.attr, pre=pre or "pass")
+    # a method exercise (``Class.method``) changes that method of the class
+    method = ex.method or "forward"
+    return template.format(name=ex.obj_name, method=method, pre=pre or "pass")
 
 
 def solved(module: str) -> str:

@@ -202,7 +202,8 @@ def test_angle_resnet_matches_haiku(haiku):
     haiku.assert_matches(ours, lambda t: ours(t(s), t(s0)), out)
 
 
-def test_structure_module_matches_haiku(haiku):
+def _sm_case(haiku):
+    """DeepMind's StructureModule as a function of (s, z, batch), and those inputs."""
     from alphafold.model import folding
 
     c, gc = _sm_config(haiku)
@@ -230,6 +231,11 @@ def test_structure_module_matches_haiku(haiku):
             "unnormalized_angles": sc["unnormalized_angles_sin_cos"],
         }
 
+    return fn, s, z, aatype, batch
+
+
+def test_structure_module_matches_haiku(haiku):
+    fn, s, z, aatype, batch = _sm_case(haiku)
     flat, theirs = haiku.run_haiku(fn, s, z, batch)
     assert all(k.startswith("structure_module/") for k in flat)
     ours = StructureModule(**SIZES)
@@ -255,3 +261,36 @@ def test_structure_module_matches_haiku(haiku):
     got = ours.float()(*map(haiku.t32, (s, z, aatype, batch["seq_mask"])))
     for key in ("final_atom14_mask", "final_atom_mask"):
         assert haiku.max_abs_diff(got[key], theirs.f32[key]) == 0, key
+
+
+def test_structure_module_gradient_matches_haiku(haiku):
+    """The gradient of the atom positions reaches the last layer's rotations, as in
+    AF2, whose atoms are built before the stop-gradient (float64)."""
+    import haiku as hk
+    import jax
+    import jax.numpy as jnp
+
+    fn, s, z, aatype, batch = _sm_case(haiku)
+    flat = haiku.random_params(
+        jax.eval_shape(hk.transform(fn).init, jax.random.PRNGKey(0), s, z, batch)
+    )
+    with haiku.float64():
+        params, z64, batch64 = haiku.cast((haiku.unflatten(flat), z, batch), np.float64)
+
+        def atoms_sum(s):
+            out = hk.transform(fn).apply(params, jax.random.PRNGKey(0), s, z64, batch64)
+            return jnp.sum(out["final_atom_positions"])
+
+        grad = np.asarray(jax.grad(atoms_sum)(np.asarray(s, np.float64)))
+    ours = StructureModule(**SIZES).double()
+    load_params(ours, flat, "structure_module")
+    s = torch.from_numpy(s).requires_grad_(True)
+    out = ours(
+        s,
+        torch.from_numpy(z),
+        torch.from_numpy(aatype),
+        torch.from_numpy(batch["seq_mask"]).double(),
+    )
+    out["final_atom_positions"].sum().backward()
+    assert np.abs(grad).max() > 1  # the atoms depend on s
+    assert haiku.max_abs_diff(s.grad, grad) < haiku.ATOL_FLOAT64

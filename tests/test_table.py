@@ -24,9 +24,13 @@ def _calls(ex):
     for hidden in (False, True):
         for case in ex.cases:
             args, kwargs = case.build(check.draw(ex, case, hidden))
-            if ex.is_class:
-                args = (None, *args)  # self
-            yield hidden, case, signature.bind(*args, **kwargs).arguments
+            if case.call:  # a property: the call takes the answer, then the inputs
+                bound = inspect.signature(case.call).bind(None, *args, **kwargs)
+            else:
+                bound = signature.bind(
+                    *((None,) if ex.is_class else ()), *args, **kwargs
+                )
+            yield hidden, case, bound.arguments
 
 
 @pytest.mark.parametrize("name", NAMES)
