@@ -81,6 +81,8 @@ class AlphaFold(nn.Module):
             N_head_msa=c.N_head_msa,
             **pair_sizes,
         )
+        for block in (*self.extra_msa_stack.blocks, *self.evoformer.blocks):
+            block.inplace = c.inplace
         self.linear_single = nn.Linear(c.c_m, c.c_s)
         self.structure_module = StructureModule(
             c.c_s,
