@@ -111,7 +111,8 @@ def model_peak_bytes(
         + 2 * Z  # z, and the previous pass's pair
         + N_clust * L * (C_M * e + 49 * 4)  # m and msa_feat
         + N_extra * L * (C_E * e + 25 * 4)  # e and the extra-MSA features
-        + L * L * 64 * 4 * 2  # distogram and PAE logits of the heads
+        + L * L * 64 * 4 * 3  # the heads: distogram, PAE logits, a transient
+        + L * L * 12 * 4 * 4  # IPA: pair bias, logits, weights, distances (12 heads)
     )
     blocks = max(
         block_peak_bytes(L, N_clust, chunk_size, inplace, precision),
@@ -146,14 +147,18 @@ def auto_chunk_size(
     N_clust: int,
     N_extra: int,
     free_bytes: float,
+    inplace: bool = True,
     precision: str = "fp32",
 ) -> int | None:
-    """The largest chunk size (rows) whose in-place pass fits in ``free_bytes``:
-    ``None`` (unchunked plain blocks) when even that fits; at least 1."""
-    if model_peak_bytes(L, N_clust, N_extra, None, False, precision) <= free_bytes:
+    """The largest chunk size (rows) whose pass fits in ``free_bytes``; ``None``
+    (unchunked) when the plain blocks fit unchunked; 1 when nothing fits."""
+    if (
+        not inplace
+        and model_peak_bytes(L, N_clust, N_extra, None, False, precision) <= free_bytes
+    ):
         return None
-    best = 1
-    for rows in (2, 4, 8, 16, 32, 64, 128, 256):
-        if model_peak_bytes(L, N_clust, N_extra, rows, True, precision) <= free_bytes:
-            best = rows
-    return best
+    for rows in (256, 128, 64, 32, 16, 8, 4, 2):
+        fits = model_peak_bytes(L, N_clust, N_extra, rows, inplace, precision)
+        if fits <= free_bytes:
+            return rows
+    return 1

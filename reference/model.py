@@ -259,7 +259,9 @@ class AlphaFold(nn.Module):
         ### BEGIN SOLUTION
         prev = None
         for r in passes:
-            out = self.forward_pass(self.pass_features(batch, r, num_recycle + 1), prev)
+            features = self.pass_features(batch, r, num_recycle + 1)
+            out = None  # the last pass's logits are not kept alive during this pass
+            out = self.forward_pass(features, prev)
             prev = out["prev"]
         ### END SOLUTION
         out["num_recycle"] = num_recycle
