@@ -123,6 +123,9 @@ def main():
         default=512,
         help="longer lengths: only the measured pass is timed",
     )
+    p.add_argument(
+        "--only", nargs="+", help="only the settings with these labels (see SETTINGS)"
+    )
     p.add_argument("--speed", action="store_true", help="alternated timings only")
     p.add_argument("--pairs", type=int, default=3, help="rounds of --speed")
     p.add_argument("--child", help=argparse.SUPPRESS)
@@ -144,6 +147,8 @@ def main():
     for n_res in args.lengths:
         z_bytes = n_res * n_res * 128 * 4
         for label, inplace, chunk, fused in SETTINGS:
+            if args.only and label not in args.only:
+                continue
             model = memory_model.block_peak_bytes(
                 n_res, args.n_seq, chunk_size=chunk, inplace=inplace
             )
