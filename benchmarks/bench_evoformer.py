@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from timing import alternate, load, median_ratio, set_threads  # noqa: E402
 
+from reference.attention import Attention  # noqa: E402
 from reference.evoformer import EvoformerBlock  # noqa: E402
 from reference.weights import load_params  # noqa: E402
 
@@ -75,9 +76,14 @@ def haiku_block(args):
     return flat, lambda *a: jax.block_until_ready(apply(*a))
 
 
-def ours_block(flat, device: str) -> EvoformerBlock:
+def ours_block(flat, device: str, fast: bool = False) -> EvoformerBlock:
+    """Our block with AF2's weights; ``fast``: in place, fused attention."""
     block = EvoformerBlock()
     load_params(block, flat, "evoformer_iteration")
+    block.inplace = fast
+    for module in block.modules():
+        if isinstance(module, Attention):
+            module.fused = fast
     return block.to(device).eval()
 
 
@@ -88,7 +94,7 @@ def sync(device: str):
 
 def compare_speed(args):
     flat, jax_apply = haiku_block(args)
-    block = ours_block(flat, args.device)
+    block = ours_block(flat, args.device, args.fast)
     rows = []
     for n_res in args.lengths:
         rows.append(compare_one(args, block, jax_apply, n_res))
@@ -206,7 +212,8 @@ def main():
         return
 
     print(
-        f"EvoformerBlock, N_seq={args.n_seq}, c_m=256, c_z=128, fp32, "
+        f"EvoformerBlock{' (fast paths)' if args.fast else ''}, N_seq={args.n_seq}, "
+        "c_m=256, c_z=128, fp32, "
         f"device={args.device}, torch threads={torch.get_num_threads()}"
     )
     rows = compare_speed(args)

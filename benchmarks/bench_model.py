@@ -115,17 +115,17 @@ def jax_model(feats, n_block: int, n_extra_block: int, bfloat16: bool = False):
 
 
 def torch_model(flat, args, precision="fp32"):
-    if flat is not None:
-        return AlphaFold.from_params(
-            flat, chunk_size=args.chunk_size, precision=precision
-        )
-    cfg = model_config(
-        "model_3_ptm",
-        N_evoformer_block=args.blocks,
+    settings = dict(
         chunk_size=args.chunk_size,
         precision=precision,
+        inplace=args.fast,
+        fused_attention=args.fast,
     )
-    return AlphaFold(cfg)
+    if flat is not None:
+        return AlphaFold.from_params(flat, **settings)
+    return AlphaFold(
+        model_config("model_3_ptm", N_evoformer_block=args.blocks, **settings)
+    )
 
 
 def run_cpu(args):
@@ -133,6 +133,7 @@ def run_cpu(args):
         f"# full model, one pass, {args.blocks} Evoformer + 4 extra-MSA blocks, "
         f"N_clust={args.n_clust}, N_extra={args.n_extra}, fp32, CPU, "
         f"{torch.get_num_threads()} torch threads, chunk_size={args.chunk_size}, "
+        f"{'fast paths' if args.fast else 'plain'}, "
         f"median of {args.pairs} alternated pairs"
     )
     print(
@@ -190,6 +191,11 @@ def main():
     p.add_argument("--chunk-size", type=int, default=None)
     p.add_argument(
         "--threads", type=int, default=None, help="CPU threads of torch and XLA"
+    )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="our fast paths: in-place pair updates, fused attention",
     )
     p.add_argument("--no-jax", action="store_true", help="only our model")
     args = p.parse_args()
