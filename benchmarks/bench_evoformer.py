@@ -201,6 +201,11 @@ def main():
         "--threads", type=int, default=None, help="CPU threads of torch and XLA"
     )
     parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="our fast paths: in-place pair updates, fused attention",
+    )
+    parser.add_argument(
         "--no-memory", action="store_true", help="skip the memory table"
     )
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
