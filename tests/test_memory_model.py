@@ -60,9 +60,9 @@ def measured_peak(L, n_seq, inplace, chunk):
 )
 @pytest.mark.parametrize("inplace, chunk", [(True, None), (False, 4)])
 def test_block_peak_within_tolerance_of_measurement(inplace, chunk):
-    """Measured at L = 128, N_seq = 32: in place 25 MiB (model 33), plain with
+    """Measured at L = 128, N_seq = 32: in place 25 MiB (model 30), plain with
     chunk 4 77 MiB (model 84); the model errs on the safe side, by at most 35 %
-    at this small size (10 % at L >= 512, see the README)."""
+    at this small size (4 % at L = 1,024, see the README)."""
     L, n_seq = 128, 32
     predicted = memory_model.block_peak_bytes(L, n_seq, chunk, inplace)
     measured = measured_peak(L, n_seq, inplace, chunk)
@@ -70,7 +70,7 @@ def test_block_peak_within_tolerance_of_measurement(inplace, chunk):
 
 
 def test_in_place_peak_scales_as_z_and_what_fits():
-    """The in-place block stays under 3 z once z dominates (L >= 1024; measured 2.3 z
+    """The in-place block stays under 3 z once z dominates (L >= 1024; measured 2.2 z
     at L = 1024), and the whole model at full MSA depth (512 clusters, 5120 extra
     rows) fits 4,000 residues in 80 GB; the plain blocks do not."""
     for L in (1024, 2000, 4000):
