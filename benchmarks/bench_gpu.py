@@ -5,16 +5,19 @@ DeepMind's JAX model, for L = 128 ... 4,000 in fp32, TF32 and bf16.
     python benchmarks/bench_gpu.py --lengths 128 256 --precisions fp32 --passes 2
     python benchmarks/bench_gpu.py --no-jax --chunk-size 64         # ours only
 
-Each cell runs in a fresh subprocess (so one side's memory never counts against
-the other's, and an out-of-memory error ends only that cell): one warm-up pass, then
-``--passes`` timed passes of model_3_ptm's config (48 Evoformer + 4 extra-MSA blocks,
-random weights, the same on both sides), ``--n-clust`` cluster rows and ``--n-extra``
-extra rows. A row gives the median seconds per pass (= per recycle), the peak
-device memory (ours: ``torch.cuda.max_memory_allocated``; JAX:
-``peak_bytes_in_use``, with ``XLA_PYTHON_CLIENT_PREALLOCATE=false``), and in fp32
-the largest difference of the final atom positions between the two sides. After a
-length runs out of memory, the longer ones are skipped for that side and precision.
-JAX runs only where it has a GPU backend (``jax[cuda]``); its TF32 and bf16 are
+Each cell runs in a fresh subprocess (so one side's memory never counts against the
+other's, and an out-of-memory error ends only that cell): one warm-up pass, then
+``--passes`` timed passes of model_3_ptm's config (48 Evoformer + 4 extra-MSA
+blocks, random weights, the same on both sides), ``--n-clust`` cluster rows and
+``--n-extra`` extra rows. Ours runs its inference fast paths (in-place pair updates,
+fused attention; ``--plain`` for the plain blocks) with the largest chunk size that
+the memory model lets fit the free GPU memory (as ``predict --chunk-size auto``). A
+row gives the median seconds per pass (= per recycle), the peak device memory (ours:
+``torch.cuda.max_memory_allocated``; JAX: ``peak_bytes_in_use``, with
+``XLA_PYTHON_CLIENT_PREALLOCATE=false``), and in fp32 the largest difference of the
+final atom positions between the two sides. After a length runs out of memory, the
+longer ones are skipped for that side and precision. JAX runs only where it has a
+GPU backend (``jax[cuda]``); its TF32 and bf16 are
 ``jax.default_matmul_precision("tensorfloat32")`` and AF2's own ``bfloat16`` option.
 Without CUDA the script says so and exits cleanly.
 """
@@ -44,10 +47,27 @@ def child_ours(cell: dict) -> dict:
     from bench_model import features, jax_shaped_params
 
     from reference.config import model_config
+    from reference.memory_model import auto_chunk_size
     from reference.model import AlphaFold, to_tensors
 
     feats = features(cell["L"], cell["n_clust"], cell["n_extra"])
-    settings = dict(chunk_size=cell["chunk_size"], precision=cell["precision"])
+    fast = not cell["plain"]
+    chunk = cell["chunk_size"]
+    if chunk is None:  # the largest that fits, as predict's --chunk-size auto
+        chunk = auto_chunk_size(
+            cell["L"],
+            cell["n_clust"],
+            cell["n_extra"],
+            torch.cuda.mem_get_info()[0],
+            inplace=fast,
+            precision=cell["precision"],
+        )
+    settings = dict(
+        chunk_size=chunk,
+        precision=cell["precision"],
+        inplace=fast,
+        fused_attention=fast,
+    )
     flat = jax_shaped_params(feats, cell["blocks"]) if cell["same_weights"] else None
     if flat is not None:
         model = AlphaFold.from_params(flat, **settings)
@@ -141,7 +161,12 @@ def main():
         "--chunk-size",
         type=int,
         default=None,
-        help="our chunk size (default: none below L = 1,000, 64 from there)",
+        help="our chunk size (default: the largest that fits, by the memory model)",
+    )
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="our plain blocks and attention (default: in place, fused attention)",
     )
     p.add_argument("--no-jax", action="store_true", help="only our model")
     p.add_argument("--child", help=argparse.SUPPRESS)
@@ -172,7 +197,6 @@ def main():
         for precision in args.precisions:
             stopped = set()
             for n_res in args.lengths:
-                chunk = args.chunk_size or (64 if n_res >= 1000 else None)
                 res = {}
                 for side in sides:
                     if side in stopped:
@@ -186,7 +210,8 @@ def main():
                         n_clust=args.n_clust,
                         n_extra=args.n_extra,
                         passes=args.passes,
-                        chunk_size=chunk,
+                        chunk_size=args.chunk_size,
+                        plain=args.plain,
                         same_weights=same_weights,
                     )
                     res[side] = run_child(cell, Path(tmp))
