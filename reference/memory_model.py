@@ -68,8 +68,8 @@ def block_peak_bytes(
             L * L * C_MUL * e + 6 * r * L * C_MUL * e,
             # triangle attention: the bias, a slice's logits, softmax, q, k, v, g
             H_TRI * pair * e + 2 * r * H_TRI * pair * e + 5 * r * L * C_Z * e,
-            # outer product mean: a slice's outer products [r, L, c*c]
-            2 * r * L * C_OPM * C_OPM * e,
+            # outer product mean: a, b [N_seq, L, c], a slice's outer products
+            2 * N_seq * L * C_OPM * e + 2 * r * L * C_OPM * C_OPM * e,
             # pair transition: a slice's hidden layer
             2 * r * L * C_Z * N_TRANSITION * e,
         ]
@@ -85,8 +85,8 @@ def block_peak_bytes(
         # triangle attention: LayerNorm(z), q, k, v, g, o, and per chunk of rows
         # the logits and their softmax
         6 * Z * e // 4 + 2 * min(rows, L) * H_TRI * pair * e,
-        # outer product mean: the [L, L, c*c] outer products (per chunk of rows)
-        2 * min(rows, L) * L * C_OPM * C_OPM * e,
+        # outer product mean: a, b, the [L, L, c*c] outer products (chunk of rows)
+        2 * N_seq * L * C_OPM * e + 2 * min(rows, L) * L * C_OPM * C_OPM * e,
         # pair transition: the hidden layer, per chunk of rows
         2 * min(rows, L) * L * C_Z * N_TRANSITION * e,
     ]
