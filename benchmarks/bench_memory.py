@@ -49,9 +49,10 @@ FIXED_MMAP_THRESHOLD = "glibc.malloc.mmap_threshold=65536"
 SETTINGS = [
     ("plain", False, None, False),
     ("plain, chunk 4", False, 4, False),
-    ("in place, rows 4", True, None, False),
+    ("in place, rows 4", True, 4, False),
+    ("in place, default rows", True, None, False),
     ("in place, rows 16", True, 16, False),
-    ("in place, rows 4, fused attention", True, None, True),
+    ("in place, rows 4, fused attention", True, 4, True),
 ]
 
 

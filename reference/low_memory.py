@@ -22,7 +22,7 @@ block: the MSA representation is small beside ``z``.
 
 ``EvoformerBlock.forward`` takes this path when the block's ``inplace`` flag is set
 and autograd is off (``torch.no_grad``/``inference_mode``); ``chunk_size`` is the
-number of rows per slice (``DEFAULT_ROWS`` when it is ``None``).
+number of rows per slice (``default_rows(L)`` when it is ``None``).
 """
 
 from __future__ import annotations
@@ -33,10 +33,17 @@ import torch
 
 from .attention import mask_bias
 
-# Rows per slice when no chunk size is given. The attention logits of a slice are
-# rows * N_head * L^2 (a quarter of z for 4 rows of triangle attention, whatever L);
-# on a CPU at L = 256 the block ran 1.8x as fast as the plain one (16 rows: 2.0x).
-DEFAULT_ROWS = 4
+# Rows per slice when no chunk size is given: as many as keep one slice's attention
+# logits and softmax (2 * N_head * L^2 floats per MSA row, 8 heads) within this
+# budget: every row at L = 64, 32 at L = 256, 2 at L = 1,024 (where z is 512 MiB).
+# Short chains need big slices for speed (4 rows: 1.7x slower than the plain block
+# at L = 64 on 2 threads); long ones need small slices for memory.
+SLICE_BYTES = 2**27
+
+
+def default_rows(L: int) -> int:
+    """Rows per slice for a chain of ``L`` residues (``SLICE_BYTES``)."""
+    return max(1, SLICE_BYTES // (2 * 8 * L * L * 4))
 
 
 def evoformer_block_inplace(
@@ -44,7 +51,7 @@ def evoformer_block_inplace(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``block(m, z, msa_mask, pair_mask, chunk_size)`` with the pair updates done in
     place on a copy of ``z``; shapes as ``EvoformerBlock.forward``."""
-    rows = chunk_size or DEFAULT_ROWS
+    rows = chunk_size or default_rows(z.shape[-2])
     z = z.clone()
     if block.outer_product_mean_first:
         outer_product_mean_(block.outer_product_mean, m, msa_mask, z, rows)

@@ -47,18 +47,18 @@ def block_peak_bytes(
         N_seq: MSA rows (N_clust for the main stack, N_extra with ``c_m=C_E`` for
             the extra-MSA stack).
         chunk_size: rows per chunked call (``None``: unchunked; in place: the
-            default rows of ``low_memory.DEFAULT_ROWS``).
+            default rows of ``low_memory.default_rows``).
         inplace: the in-place block (``low_memory.py``) or the plain one.
         precision: ``"fp32"``, ``"tf32"`` or ``"bf16"``.
         c_m: MSA channels.
     """
-    from .low_memory import DEFAULT_ROWS
+    from .low_memory import default_rows
 
     e = BYTES[precision]
     Z = L * L * C_Z * 4  # z itself, float32
     pair = L * L  # elements of one channel of the pair
     if inplace:
-        r = min(chunk_size or DEFAULT_ROWS, L)
+        r = min(chunk_size or default_rows(L), L)
         attention_rows = min(r, N_seq)
         layers = [
             # MSA row attention: LayerNorm(z) while the pair bias is made, then
