@@ -129,8 +129,8 @@ class Attention(nn.Module):
     def _fused_forward(self, q_x, kv_x, biases):
         """``forward`` (same arguments, same numbers up to rounding) with SI Alg. 7,
         lines 5-6 in ``torch.nn.functional.scaled_dot_product_attention``: the
-        biases summed into one additive float mask, the softmax never stored apart
-        from the logits. The plain form is ``forward``'s."""
+        biases summed into one additive float mask, softmax and weighted sum in one
+        fused kernel where the device has one. The plain form is ``forward``'s."""
         # q: [*, N_head, Q, c]; k, v: [*, N_head, K, c]
         q, k, v = (
             linear(x).unflatten(-1, (self.N_head, self.c)).transpose(-2, -3)
