@@ -1,9 +1,10 @@
 """One Evoformer block, side by side: ``reference.evoformer.EvoformerBlock`` (PyTorch)
 against DeepMind's ``EvoformerIteration`` (haiku, jitted), same sizes, same weights,
-same machine, same run; then the peak memory of our block with and without chunking.
+same machine, same run, timed in alternation (ours, JAX, ours, JAX, ...) with the
+outputs compared; then the peak memory of our block with and without chunking.
 
     python benchmarks/bench_evoformer.py                 # L = 64, 128, 256; N_seq = 32
-    python benchmarks/bench_evoformer.py --lengths 64 --n-seq 16 --repeats 2
+    python benchmarks/bench_evoformer.py --lengths 64 --n-seq 16 --pairs 2 --threads 1
 
 Full AF2 channel sizes (c_m = 256, c_z = 128), fp32, CPU unless --device says
 otherwise. The peak memory is measured in a fresh subprocess per setting, as the
@@ -28,8 +29,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from timing import set_threads, timed  # noqa: E402
+from timing import alternate, load, median_ratio, set_threads  # noqa: E402
 
+from reference.attention import Attention  # noqa: E402
 from reference.evoformer import EvoformerBlock  # noqa: E402
 from reference.weights import load_params  # noqa: E402
 
@@ -45,7 +47,8 @@ def inputs(n_seq: int, n_res: int, seed: int = 0):
 
 
 def haiku_block(args):
-    """(flat params, jitted apply(m, z, msa_mask, pair_mask) -> (m, z)) of AF2's block."""
+    """(flat params, jitted apply(m, z, msa_mask, pair_mask) -> (m, z)) of AF2's
+    block."""
     import haiku as hk
     import haiku_utils
     import jax
@@ -73,9 +76,14 @@ def haiku_block(args):
     return flat, lambda *a: jax.block_until_ready(apply(*a))
 
 
-def ours_block(flat, device: str) -> EvoformerBlock:
+def ours_block(flat, device: str, fast: bool = False) -> EvoformerBlock:
+    """Our block with AF2's weights; ``fast``: in place, fused attention."""
     block = EvoformerBlock()
     load_params(block, flat, "evoformer_iteration")
+    block.inplace = fast
+    for module in block.modules():
+        if isinstance(module, Attention):
+            module.fused = fast
     return block.to(device).eval()
 
 
@@ -86,38 +94,47 @@ def sync(device: str):
 
 def compare_speed(args):
     flat, jax_apply = haiku_block(args)
-    block = ours_block(flat, args.device)
+    block = ours_block(flat, args.device, args.fast)
     rows = []
     for n_res in args.lengths:
-        x = inputs(args.n_seq, n_res)
-        xt = [torch.from_numpy(a).to(args.device) for a in x]
-
-        def ours():
-            with torch.no_grad():
-                out = block(*xt, chunk_size=args.chunk_size)
-            sync(args.device)
-            return out
-
-        t_ours = timed(ours, args.repeats)
-        t_jax = timed(lambda: jax_apply(*x), args.repeats)
-        m_ours, z_ours = ours()
-        m_jax, z_jax = jax_apply(*x)
-        diff = max(
-            float(np.abs(m_ours.cpu().numpy() - np.asarray(m_jax)).max()),
-            float(np.abs(z_ours.cpu().numpy() - np.asarray(z_jax)).max()),
-        )
-        rows.append((n_res, t_ours, t_jax, diff))
-        print(
-            f"  L={n_res}: ours {t_ours:.3f} s, JAX {t_jax:.3f} s, max |diff| {diff:.1e}",
-            flush=True,
-        )
+        rows.append(compare_one(args, block, jax_apply, n_res))
     return rows
+
+
+def compare_one(args, block, jax_apply, n_res: int):
+    """(n_res, timings, JAX/ours, max |diff|) of one length, printed as it ends."""
+    x = inputs(args.n_seq, n_res)
+    xt = [torch.from_numpy(a).to(args.device) for a in x]
+
+    def ours():
+        with torch.inference_mode():
+            out = block(*xt, chunk_size=args.chunk_size)
+        sync(args.device)
+        return out
+
+    m_ours, z_ours = ours()
+    m_jax, z_jax = jax_apply(*x)
+    diff = max(
+        float(np.abs(m_ours.cpu().numpy() - np.asarray(m_jax)).max()),
+        float(np.abs(z_ours.cpu().numpy() - np.asarray(z_jax)).max()),
+    )
+    t = alternate({"ours": ours, "jax": lambda: jax_apply(*x)}, args.pairs)
+    ratio = median_ratio(t["jax"]["times"], t["ours"]["times"])
+    print(
+        f"  L={n_res}: ours {t['ours']['median']:.3f} s "
+        f"(CPU/wall {t['ours']['cpu_per_wall']:.2f}), "
+        f"JAX {t['jax']['median']:.3f} s (CPU/wall {t['jax']['cpu_per_wall']:.2f}), "
+        f"JAX/ours {ratio:.2f}, max |diff| {diff:.1e}, load {load()}",
+        flush=True,
+    )
+    return n_res, t, ratio, diff
 
 
 def peak_memory_child(
     n_res: int, n_seq: int, chunk_size: int | None, device: str
 ) -> int:
-    """Extra peak memory (bytes) of one forward pass of our block (run in a subprocess)."""
+    """Extra peak memory (bytes) of one forward pass of our block (run in a
+    subprocess)."""
     torch.manual_seed(0)
     block = EvoformerBlock().to(device).eval()
     xt = [torch.from_numpy(a).to(device) for a in inputs(n_seq, n_res)]
@@ -168,7 +185,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[64, 128, 256])
     parser.add_argument("--n-seq", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--pairs", type=int, default=5, help="timed (ours, JAX) pairs, alternated"
+    )
     parser.add_argument("--chunk-size", type=int, default=None, help="for the timing")
     parser.add_argument(
         "--memory-chunks",
@@ -181,6 +200,14 @@ def main():
     parser.add_argument(
         "--threads", type=int, default=None, help="CPU threads of torch and XLA"
     )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="our fast paths: in-place pair updates, fused attention",
+    )
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the memory table"
+    )
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:  # both sides: torch, and XLA (before jax is imported)
@@ -190,19 +217,27 @@ def main():
         return
 
     print(
-        f"EvoformerBlock, N_seq={args.n_seq}, c_m=256, c_z=128, fp32, device={args.device}, "
-        f"torch threads={torch.get_num_threads()}"
+        f"EvoformerBlock{' (fast paths)' if args.fast else ''}, N_seq={args.n_seq}, "
+        "c_m=256, c_z=128, fp32, "
+        f"device={args.device}, torch threads={torch.get_num_threads()}"
     )
     rows = compare_speed(args)
     print(
-        "\n| N_res | ours (s/block) | AF2 JAX jit (s/block) | JAX / ours | max abs diff |"
+        f"\nMedians of {args.pairs} alternated pairs; JAX / ours is the median of "
+        "the pairwise ratios (> 1: ours faster)."
+    )
+    print(
+        "| N_res | ours (s/block) | AF2 JAX jit (s/block) | JAX / ours | max abs diff |"
     )
     print("|---:|---:|---:|---:|---:|")
-    for n_res, t_ours, t_jax, diff in rows:
+    for n_res, t, ratio, diff in rows:
         print(
-            f"| {n_res} | {t_ours:.3f} | {t_jax:.3f} | {t_jax / t_ours:.2f} | {diff:.1e} |"
+            f"| {n_res} | {t['ours']['median']:.3f} | {t['jax']['median']:.3f} "
+            f"| {ratio:.2f} | {diff:.1e} |"
         )
 
+    if args.no_memory:
+        return
     print("\nPeak extra memory of one forward pass of our block (MiB):")
     print(
         "| N_res | no chunking | "

@@ -86,6 +86,8 @@ class AlphaFoldConfig:
     # --- execution (no effect on the maths beyond rounding) ---
     chunk_size: int | None = None  # rows per call in chunked layers (SI §1.11.8)
     precision: str = "fp32"  # "fp32", "tf32" or "bf16"; the structure module stays fp32
+    inplace: bool = False  # at inference, pair updates in place (low_memory.py)
+    fused_attention: bool = False  # at inference, torch's scaled_dot_product_attention
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .low_memory import evoformer_block_inplace
 from .msa_attention import (
     MSAColumnAttention,
     MSAColumnGlobalAttention,
@@ -45,6 +46,8 @@ class EvoformerBlock(nn.Module):
 
     # The extra-MSA block (SI Alg. 18) swaps in global column attention.
     is_extra_msa = False
+    # At inference, update z in place, a few rows at a time (low_memory.py).
+    inplace = False
 
     def __init__(
         self,
@@ -108,6 +111,8 @@ class EvoformerBlock(nn.Module):
         Returns:
             (m, z), the updated representations, same shapes.
         """
+        if self.inplace and not torch.is_grad_enabled():
+            return evoformer_block_inplace(self, m, z, msa_mask, pair_mask, chunk_size)
         if self.outer_product_mean_first:
             z = z + self.outer_product_mean(m, msa_mask, chunk_size)
         m = self._msa_stack(m, z, msa_mask, chunk_size)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .all_atom import pseudo_beta
+from .attention import Attention
 from .config import AlphaFoldConfig, model_config
 from .embedders import ExtraMsaEmbedder, InputEmbedder, RecyclingEmbedder
 from .evoformer import EvoformerStack
@@ -81,6 +82,11 @@ class AlphaFold(nn.Module):
             N_head_msa=c.N_head_msa,
             **pair_sizes,
         )
+        for block in (*self.extra_msa_stack.blocks, *self.evoformer.blocks):
+            block.inplace = c.inplace
+        for module in self.modules():
+            if isinstance(module, Attention):
+                module.fused = c.fused_attention
         self.linear_single = nn.Linear(c.c_m, c.c_s)
         self.structure_module = StructureModule(
             c.c_s,
@@ -257,7 +263,9 @@ class AlphaFold(nn.Module):
         ### BEGIN SOLUTION
         prev = None
         for r in passes:
-            out = self.forward_pass(self.pass_features(batch, r, num_recycle + 1), prev)
+            features = self.pass_features(batch, r, num_recycle + 1)
+            out = None  # the last pass's logits are not kept alive during this pass
+            out = self.forward_pass(features, prev)
             prev = out["prev"]
         ### END SOLUTION
         out["num_recycle"] = num_recycle

@@ -22,6 +22,7 @@ ever missing from the PDB or mmCIF.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -78,15 +79,40 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument(
         "--chunk-size",
-        type=int,
-        help="rows per call in chunked layers, to save memory (default: no chunking)",
+        type=chunk_size_arg,
+        default="auto",
+        help="rows per call in chunked layers: a number, or auto (default): the "
+        "largest that fits the device's free memory by reference.memory_model",
+    )
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="the plain Evoformer blocks, which keep several copies of the pair "
+        "representation, and the plain attention (default: pair updates in place, "
+        "a few rows at a time, and torch's fused attention: the same numbers, "
+        "faster, in a fraction of the memory)",
     )
     p.add_argument(
         "--precision",
         choices=("fp32", "tf32", "bf16"),
         default="fp32",
-        help="arithmetic of the trunk; the structure module and heads stay fp32 "
+        help="arithmetic of the trunk; the structure module and heads stay fp32. "
+        "tf32: NVIDIA tensor cores (compute capability 8.0+); bf16: half the "
+        "activation memory, on CPUs without bfloat16 hardware several times slower "
         "(default: fp32)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="CPU threads of torch (default: every core this process may use, "
+        f"{len(os.sched_getaffinity(0))} here)",
+    )
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the Evoformer and extra-MSA blocks (plain form): "
+        "compiling takes minutes, reported on stderr; pays off only for long runs",
     )
     p.add_argument(
         "--seed",
@@ -102,6 +128,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
+
+
+def chunk_size_arg(text: str) -> int | str:
+    """``--chunk-size``: a positive number of rows, or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        rows = int(text)
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number or auto")
+    return rows
+
+
+def free_memory(device: torch.device) -> int:
+    """Bytes free on ``device``: CUDA's free memory, or the CPU's MemAvailable."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    with open("/proc/meminfo") as f:
+        line = next(line for line in f if line.startswith("MemAvailable:"))
+    return int(line.split()[1]) * 1024
 
 
 def resolve_device(name: str) -> torch.device:
@@ -146,7 +194,13 @@ def build_model(args, device: torch.device):
     from .model import AlphaFold
     from .weights import WeightError, load_npz
 
-    settings = dict(chunk_size=args.chunk_size, precision=args.precision)
+    settings = dict(
+        chunk_size=None if args.chunk_size == "auto" else args.chunk_size,
+        precision=args.precision,
+        # torch.compile traces the plain block (the in-place one loops over rows)
+        inplace=not (args.plain or args.compile),
+        fused_attention=not args.plain,
+    )
     if args.recycles is not None:
         settings["num_recycle"] = args.recycles
     if args.random_weights:  # tiny unless a full-size preset is named (for timings)
@@ -208,6 +262,9 @@ def predict(args) -> dict[str, Path]:
         )
     # (--precision goes into the config: the model applies it)
     device = resolve_device(args.device)
+    if args.threads < 1:
+        raise PredictError(f"--threads {args.threads}: give at least 1")
+    torch.set_num_threads(args.threads)
     try:
         msa = read_a3m(args.a3m)
     except FileNotFoundError:
@@ -223,6 +280,9 @@ def predict(args) -> dict[str, Path]:
         print(f"note: {args.a3m}: {note}", file=sys.stderr)
     model = build_model(args, device)
     config = model.config
+    if args.compile:
+        for block in (*model.extra_msa_stack.blocks, *model.evoformer.blocks):
+            block.compile()
     generator = torch.Generator().manual_seed(args.seed)
     start = time.perf_counter()
     batch = build_features(
@@ -234,13 +294,24 @@ def predict(args) -> dict[str, Path]:
     )
     batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
     feature_s, start = time.perf_counter() - start, time.perf_counter()
-    with torch.no_grad():
+    if args.chunk_size == "auto":
+        model.config = config = config.replace(
+            chunk_size=auto_chunk(batch, config, device)
+        )
+    with torch.inference_mode():
         out = run_with_progress(
             model, batch, config.num_recycle, progress=not args.quiet
         )
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     model_s = time.perf_counter() - start
+    if args.compile:
+        first, *later = np.diff([start, *out["pass_ends"]])
+        print(
+            f"torch.compile: first pass {first:.1f} s (compilation included), later "
+            f"passes {np.mean(later) if later else float('nan'):.1f} s",
+            file=sys.stderr,
+        )
     result = _scores(out, config)
     name = Path(args.a3m).stem
     out_dir = Path(args.out)
@@ -276,6 +347,22 @@ def predict(args) -> dict[str, Path]:
         f"wrote {out_dir}/"
     )
     return files
+
+
+def auto_chunk(batch, config, device: torch.device) -> int | None:
+    """The largest chunk size whose pass fits the device's free memory (by
+    ``reference.memory_model``); ``None`` (no chunking) for plain blocks that fit."""
+    from .memory_model import auto_chunk_size
+
+    n_clust, n_res = batch["msa_feat"].shape[-3:-1]
+    return auto_chunk_size(
+        n_res,
+        n_clust,
+        batch["extra_msa"].shape[-2],
+        free_memory(device),
+        inplace=config.inplace,
+        precision=config.precision,
+    )
 
 
 def unknown_to_x(msa) -> str | None:
@@ -331,20 +418,26 @@ def run_with_progress(model, batch, num_recycle: int, progress: bool = True) -> 
     """``model(batch, num_recycle)`` with a progress bar over the passes.
 
     Adds ``final_frames`` [N_res, 4, 4] (Å): the last pass's backbone frames, which
-    the model keeps inside its structure module (``unknown_backbone`` needs them).
+    the model keeps inside its structure module (``unknown_backbone`` needs them),
+    and ``pass_ends``: when each pass's structure module finished
+    (``time.perf_counter``).
     """
     from tqdm.auto import tqdm
 
-    frames = {}
-    hook = model.structure_module.register_forward_hook(
-        lambda _module, _args, sm: frames.update(final=sm["frames"][-1])
-    )
+    frames, ends = {}, []
+
+    def record(_module, _args, sm):
+        frames.update(final=sm["frames"][-1])
+        ends.append(time.perf_counter())
+
+    hook = model.structure_module.register_forward_hook(record)
     bar = partial(tqdm, desc="recycling", unit="pass", disable=not progress)
     try:
         out = model(batch, num_recycle, progress=bar)
     finally:
         hook.remove()
     out["final_frames"] = frames["final"]
+    out["pass_ends"] = ends
     return out
 
 

@@ -105,6 +105,28 @@ def test_recycling_loop_equals_passes_by_hand(tiny_model):
     )  # recycling changes the result
 
 
+def test_last_pass_outputs_freed_during_the_next_pass(tiny_model):
+    """Only ``prev`` survives a pass: its logits are gone when the next one runs."""
+    import weakref
+
+    logits, alive = [], []
+    hooks = [
+        tiny_model.heads.register_forward_hook(
+            lambda _m, _a, out: logits.append(weakref.ref(out["distogram_logits"]))
+        ),
+        tiny_model.evoformer.register_forward_pre_hook(
+            lambda *_: alive.append([r() is not None for r in logits])
+        ),
+    ]
+    try:
+        with torch.no_grad():
+            tiny_model(synthetic_features(), num_recycle=1)
+    finally:
+        for h in hooks:
+            h.remove()
+    assert alive == [[], [False]]
+
+
 def test_pass_slicing(tiny_model):
     f = synthetic_features(passes=3)
     assert torch.equal(AlphaFold.pass_features(f, 2, 3)["msa_feat"], f["msa_feat"][2])

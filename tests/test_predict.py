@@ -148,6 +148,40 @@ def test_random_weights_with_params_is_an_error(a3m, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_threads_and_auto_chunk_size(a3m, tmp_path, capsys, monkeypatch):
+    """--threads reaches torch; --chunk-size auto asks the memory model with the
+    features' sizes and the free memory, and the model runs with its answer."""
+    asked = {}
+
+    def fake(L, n_clust, n_extra, free, inplace, precision):
+        asked.update(L=L, n_clust=n_clust, inplace=inplace, free=free)
+        return 3
+
+    monkeypatch.setattr("reference.memory_model.auto_chunk_size", fake)
+    before = torch.get_num_threads()
+    chunks = []
+    try:
+        argv = [str(a3m), "--out", str(tmp_path), "--random-weights", "--quiet"]
+        from reference.evoformer import EvoformerBlock
+
+        real = EvoformerBlock.forward
+        monkeypatch.setattr(
+            EvoformerBlock,
+            "forward",
+            lambda self, *a, **k: chunks.append(a[-1]) or real(self, *a, **k),
+        )
+        assert predict.main(argv + ["--device", "cpu", "--threads", "1"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    assert asked["L"] == len(QUERY) and asked["inplace"] and asked["free"] > 0
+    assert set(chunks) == {3}
+    assert predict.chunk_size_arg("16") == 16
+    for bad in ("0", "x"):
+        with pytest.raises(Exception, match="positive number or auto"):
+            predict.chunk_size_arg(bad)
+
+
 def test_help_states_the_real_defaults(capsys):
     from reference.config import model_config, tiny_config
 

@@ -33,7 +33,7 @@ class Transition(nn.Module):
         Args:
             x: [*, c] MSA ([*, N_seq, N_res, c_m]) or pair ([*, N_res, N_res, c_z])
                 representation.
-            chunk_size: elements per MLP call (``None``: all at once).
+            chunk_size: rows per MLP call (``None``: all at once).
 
         Returns:
             [*, c] the update to ``x``.
@@ -41,7 +41,8 @@ class Transition(nn.Module):
         # SI Alg. 9, line 1
         # YOUR CODE HERE
         raise NotImplementedError()
-        return chunk_layer(self._mlp, {"x": x}, chunk_size, batch_dims=x.dim() - 1)
+        # Chunked by rows (MSA rows, pair rows i), never element by element.
+        return chunk_layer(self._mlp, {"x": x}, chunk_size, batch_dims=x.dim() - 2)
 
     def _mlp(self, x: torch.Tensor) -> torch.Tensor:
         """SI Alg. 9, lines 2-3: ``Linear(relu(Linear(x)))``, [*, c] -> [*, c]."""
