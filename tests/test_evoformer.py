@@ -4,7 +4,7 @@ stacks load a layer-stacked npz), weight mapping exactly once, chunking, batchin
 import numpy as np
 import pytest
 import torch
-from trunk_inputs import trunk_inputs
+from trunk_inputs import SMALL, trunk_inputs
 
 from reference.evoformer import EvoformerBlock, EvoformerStack
 from reference.extra_msa_stack import ExtraMsaBlock, ExtraMsaStack
@@ -131,17 +131,6 @@ def test_loading_is_strict(evoformer_npz):
         load_params(EvoformerStack(N_block=2), extra, "evoformer")
     with pytest.raises(WeightError, match="blocks"):
         load_params(EvoformerStack(N_block=3), flat, "evoformer")
-
-
-SMALL = dict(
-    c_hidden_msa_att=3,
-    N_head_msa=2,
-    c_hidden_opm=3,
-    c_hidden_mul=5,
-    c_hidden_pair_att=3,
-    N_head_pair=2,
-    n_transition=2,
-)
 
 
 def _small_inputs(seed=4):

@@ -5,8 +5,7 @@ attention's own float32 spread; autograd keeps the plain path; the whole model w
 
 import pytest
 import torch
-from test_low_memory import _noisy
-from test_model import synthetic_features
+from test_low_memory import _noisy, first_pass_float64
 
 from reference.attention import Attention, mask_bias
 from reference.config import tiny_config
@@ -74,10 +73,7 @@ def test_model_fast_paths_equal_plain_float64():
     fast = fast.double().eval()
     fast.load_state_dict(plain.state_dict())
     assert all(m.fused for m in fast.modules() if isinstance(m, Attention))
-    f = {
-        k: v[0].double() if v.is_floating_point() else v[0]
-        for k, v in synthetic_features().items()
-    }
+    f = first_pass_float64()
     with torch.inference_mode():
         a, b = plain.forward_pass(f), fast.forward_pass(f)
     for k in ("pair", "single", "final_atom_positions", "plddt"):

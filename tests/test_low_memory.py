@@ -5,7 +5,7 @@ autograd keeps the plain path; the whole model with ``inplace=True``."""
 import pytest
 import torch
 from test_model import synthetic_features
-from trunk_inputs import trunk_inputs
+from trunk_inputs import SMALL, trunk_inputs
 
 from reference.config import tiny_config
 from reference.evoformer import EvoformerBlock
@@ -13,15 +13,13 @@ from reference.extra_msa_stack import ExtraMsaBlock
 from reference.low_memory import evoformer_block_inplace
 from reference.model import AlphaFold
 
-SMALL = dict(
-    c_hidden_msa_att=3,
-    N_head_msa=2,
-    c_hidden_opm=3,
-    c_hidden_mul=5,
-    c_hidden_pair_att=3,
-    N_head_pair=2,
-    n_transition=2,
-)
+
+def first_pass_float64() -> dict:
+    """The first pass's slice of ``synthetic_features``, float64."""
+    return {
+        k: v[0].double() if v.is_floating_point() else v[0]
+        for k, v in synthetic_features().items()
+    }
 
 
 def _noisy(module, seed=0, scale=0.3):
@@ -105,10 +103,7 @@ def test_model_inplace_equals_plain_float64():
     fast = AlphaFold(tiny_config(inplace=True, chunk_size=3)).double().eval()
     fast.load_state_dict(plain.state_dict())
     assert all(b.inplace for b in fast.evoformer.blocks)
-    f = {
-        k: v[0].double() if v.is_floating_point() else v[0]
-        for k, v in synthetic_features().items()
-    }
+    f = first_pass_float64()
     with torch.inference_mode():
         a, b = plain.forward_pass(f), fast.forward_pass(f)
     for k in ("pair", "single", "final_atom_positions", "plddt"):

@@ -5,6 +5,19 @@ import numpy as np
 N_SEQ, N_RES = 5, 7
 
 
+# Block sizes that make an Evoformer or extra-MSA block tiny (for chunking and fast-path
+# tests in float64).
+SMALL = dict(
+    c_hidden_msa_att=3,
+    N_head_msa=2,
+    c_hidden_opm=3,
+    c_hidden_mul=5,
+    c_hidden_pair_att=3,
+    N_head_pair=2,
+    n_transition=2,
+)
+
+
 def trunk_inputs(seed: int = 0, c_m: int = 256, c_z: int = 128, n_seq: int = N_SEQ):
     """(m, z, msa_mask, pair_mask) as float32 numpy arrays.
 
